@@ -1,0 +1,36 @@
+/**
+ * apfa-infra: APFA with Prometheus and Grafana on Docker, AWS, Azure or GCP, chosen by `apfa:cloud`.
+ *
+ * This file only wires the steps: validated config → the chosen target → monitoring → outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+import { createCluster } from "./cluster";
+import { loadConfig } from "./config";
+import { Monitoring } from "./monitoring";
+
+const config = loadConfig();
+
+const cluster = createCluster(config.prefix, config);
+
+const monitoring = config.monitoring.enabled
+    ? new Monitoring(`${config.prefix}-monitoring`, {
+          cluster,
+          app: config.app,
+          settings: config.monitoring,
+          adminPassword: config.grafanaAdminPassword,
+      })
+    : undefined;
+
+/** Where users reach APFA. */
+export const url = cluster.url;
+/** Percent of traffic per slot, e.g. { blue: 90, green: 10 }. */
+export const weights = cluster.weights;
+export const activeSlot = config.release.active;
+export const cloud = config.cloud;
+export const grafanaUrl = monitoring?.grafanaUrl;
+export const prometheusUrl = monitoring?.prometheusUrl;
+/** Grafana's admin password (secret: `pulumi stack output grafanaAdminPassword --show-secrets`). */
+export const grafanaAdminPassword = monitoring?.adminPassword;
+/** Target-specific outputs (cluster and service names, target groups, kubeconfig, …). */
+export const target = pulumi.output(cluster.extraOutputs);
