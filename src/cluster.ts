@@ -82,6 +82,11 @@ export interface ApfaCluster {
     readonly slots: Readonly<Record<Slot, SlotDeployment>>;
     /** Current traffic split, for outputs and the release tool. */
     readonly weights: TrafficWeights;
+    /**
+     * URN of the one resource that carries the weights (nginx proxy, ALB listener rule, HTTPRoute):
+     * a weight change touches only it, and `release rollback` targets it with `pulumi up --target`.
+     */
+    readonly trafficUrn: pulumi.Output<string>;
     /** Target-specific stack outputs (cluster names, target group ARNs, kubeconfig as a secret, …). */
     readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
     /**

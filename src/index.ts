@@ -26,6 +26,8 @@ const monitoring = config.monitoring.enabled
 export const url = cluster.url;
 /** Percent of traffic per slot, e.g. { blue: 90, green: 10 }. */
 export const weights = cluster.weights;
+/** The resource `release rollback` targets. */
+export const trafficUrn = cluster.trafficUrn;
 export const activeSlot = config.release.active;
 export const cloud = config.cloud;
 export const grafanaUrl = monitoring?.grafanaUrl;

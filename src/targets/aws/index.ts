@@ -14,6 +14,7 @@ export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster 
     readonly url!: pulumi.Output<string>;
     readonly slots!: Record<Slot, SlotDeployment>;
     readonly weights!: TrafficWeights;
+    readonly trafficUrn!: pulumi.Output<string>;
     readonly extraOutputs!: Record<string, pulumi.Output<unknown>>;
 
     constructor(name: string, _args: EcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -14,6 +14,7 @@ export class AksCluster extends pulumi.ComponentResource implements ApfaCluster 
     readonly url!: pulumi.Output<string>;
     readonly slots!: Record<Slot, SlotDeployment>;
     readonly weights!: TrafficWeights;
+    readonly trafficUrn!: pulumi.Output<string>;
     readonly extraOutputs!: Record<string, pulumi.Output<unknown>>;
 
     constructor(name: string, _args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
