@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { synthesize, toMermaid, toTree } from "./synth/run";
+import { ProgramError, synthesize, toMermaid, toTree } from "./synth/run";
 import { PROJECT_ROOT, listStacks } from "./synth/stack-config";
 
 function usage(message?: string): never {
@@ -71,5 +71,8 @@ async function main() {
 
 main().catch((err: unknown) => {
     console.error(err instanceof Error ? err.message : String(err));
+    if (err instanceof ProgramError) {
+        console.error(`(the program had registered ${err.registered} resource${err.registered === 1 ? "" : "s"} when it failed)`);
+    }
     process.exit(1);
 });

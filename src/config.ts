@@ -296,7 +296,7 @@ export function parseConfig(raw: RawConfig): ApfaConfig {
     const result = stackSchema.safeParse(own);
     if (!result.success) {
         for (const issue of result.error.issues) {
-            problems.push(...describeIssue(issue));
+            problems.push(...describeIssue(issue, own));
         }
     }
     problems.push(...crossFieldProblems(own, raw.values));
@@ -309,7 +309,7 @@ export function parseConfig(raw: RawConfig): ApfaConfig {
 /** Known top-level keys, for "did you mean" hints on misspelt ones. */
 const KNOWN_KEYS = Object.keys(stackSchema.shape);
 
-function describeIssue(issue: z.core.$ZodIssue): string[] {
+function describeIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>): string[] {
     const where = formatPath(issue.path);
     if (issue.code === "unrecognized_keys") {
         const known = issue.path.length === 0 ? KNOWN_KEYS : undefined;
@@ -319,10 +319,21 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
             return `${full}: unknown key${hint ? ` (did you mean ${NAMESPACE}:${hint}?)` : ""}`;
         });
     }
-    if (issue.code === "invalid_type" && issue.input === undefined) {
-        return [`${where}: required, expected ${issue.expected}`];
+    if (valueAt(input, issue.path) === undefined) {
+        return [`${where}: required (${issue.message.replace(/^Invalid (input|option): /, "")})`];
     }
     return [`${where}: ${issue.message}`];
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    let node = root;
+    for (const part of path) {
+        if (node === null || typeof node !== "object") {
+            return undefined;
+        }
+        node = (node as Record<PropertyKey, unknown>)[part];
+    }
+    return node;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -388,11 +399,14 @@ function crossFieldProblems(own: Record<string, unknown>, all: Readonly<Record<s
         );
     }
 
-    const app = appSchema.safeParse(own.app ?? {});
-    if (cloud.data === "aws" && app.success && !isValidFargateSize(app.data.cpu, app.data.memoryMiB)) {
+    // Judge the Fargate size on the two fields alone, so another bad app.* key does not hide it.
+    const rawApp = (own.app ?? {}) as Record<string, unknown>;
+    const cpu = appSchema.shape.cpu.safeParse(rawApp.cpu);
+    const memory = appSchema.shape.memoryMiB.safeParse(rawApp.memoryMiB);
+    if (cloud.data === "aws" && cpu.success && memory.success && !isValidFargateSize(cpu.data, memory.data)) {
         problems.push(
-            `${NAMESPACE}:app.cpu/memoryMiB: Fargate does not accept ${app.data.cpu} vCPU with ${app.data.memoryMiB} MiB; ` +
-                describeFargateMemoryOptions(app.data.cpu),
+            `${NAMESPACE}:app.cpu/memoryMiB: Fargate does not accept ${cpu.data} vCPU with ${memory.data} MiB; ` +
+                describeFargateMemoryOptions(cpu.data),
         );
     }
 

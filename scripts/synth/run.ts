@@ -50,6 +50,16 @@ export interface Plan {
 
 export class SynthError extends Error {}
 
+/** The program failed; `registered` says how many resources it had registered by then. */
+export class ProgramError extends Error {
+    constructor(
+        readonly cause: unknown,
+        readonly registered: number,
+    ) {
+        super(cause instanceof Error ? cause.message : String(cause));
+    }
+}
+
 interface RegisterRequest {
     getType(): string;
     getName(): string;
@@ -143,8 +153,13 @@ export async function synthesize(stack: string, overrides: Record<string, unknow
     const onRejection = (reason: unknown) => failures.push(reason);
     process.on("unhandledRejection", onRejection);
 
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks
-    const program = require(path.join(PROJECT_ROOT, "src", "index.ts")) as Record<string, unknown>;
+    let program: Record<string, unknown>;
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks
+        program = require(path.join(PROJECT_ROOT, "src", "index.ts")) as Record<string, unknown>;
+    } catch (err) {
+        throw new ProgramError(err, requests.length);
+    }
     const outputs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(program)) {
         const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
@@ -158,7 +173,7 @@ export async function synthesize(stack: string, overrides: Record<string, unknow
     process.off("unhandledRejection", onRejection);
 
     if (failures.length > 0) {
-        throw failures[0];
+        throw new ProgramError(failures[0], requests.length);
     }
     if (unmockedInvokes.length > 0) {
         throw new SynthError(`The program called invokes the synth does not mock: ${[...new Set(unmockedInvokes)].join(", ")}`);

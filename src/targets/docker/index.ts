@@ -1,0 +1,283 @@
+/**
+ * The dev target: everything on one Docker host.
+ *
+ * A private bridge network; APFA's blue and green slots (a fixed number of containers each, one
+ * network alias per slot so DNS returns every replica); an nginx proxy on 127.0.0.1 that splits
+ * requests by the release weights; and whatever auxiliary services the monitoring component asks
+ * for, with their config files uploaded and data in named volumes.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+
+import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
+import { CLUSTER_TYPES } from "../../cluster";
+import type { DockerConfig, Slot } from "../../config";
+import { SLOTS } from "../../config";
+import { slotImage, trafficWeights, type TrafficWeights } from "../../release/weights";
+import { hashBuildContext } from "./context-hash";
+import { PROXY_IMAGE } from "./images";
+import { nginxConfig } from "./proxy";
+
+export interface DockerClusterArgs {
+    /** Validated config of a `docker` stack. */
+    readonly config: DockerConfig;
+}
+
+/** Port nginx listens on inside the proxy container (unprivileged). */
+const PROXY_INTERNAL_PORT = 8080;
+/** Path nginx answers itself, for the proxy's own health check. */
+const PROXY_HEALTH_PATH = "/proxy-health";
+
+/** Docker health-check timing shared by every container of the stack. */
+const HEALTHCHECK_TIMING = { interval: "10s", timeout: "3s", retries: 3, startPeriod: "10s" } as const;
+
+/**
+ * An HTTP health check that works in most images: busybox/alpine wget, curl, or node's fetch.
+ * The dev stack runs the reference app (node) and official alpine-based images (wget).
+ */
+export function httpHealthcheck(port: number, healthPath: string): string[] {
+    const url = `http://127.0.0.1:${port}${healthPath}`;
+    const nodeProbe = `node -e "fetch('${url}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`;
+    return ["CMD-SHELL", `wget -q -O /dev/null ${url} 2>/dev/null || curl -fsS -o /dev/null ${url} 2>/dev/null || ${nodeProbe}`];
+}
+
+/** Docker labels from the stack's tags plus the project/stack identity. */
+function dockerLabels(config: DockerConfig, extra: Record<string, string> = {}): docker.types.input.ContainerLabel[] {
+    const all: Record<string, string> = {
+        ...config.tags,
+        "com.apfa.project": config.project,
+        "com.apfa.stack": config.stack,
+        "com.apfa.managed-by": "pulumi",
+        ...extra,
+    };
+    return Object.entries(all).map(([label, value]) => ({ label, value }));
+}
+
+/** Network alias of a slot: resolves to every replica of that slot. */
+export function slotAlias(slot: Slot): string {
+    return `apfa-${slot}`;
+}
+
+export class DockerCluster extends pulumi.ComponentResource implements ApfaCluster {
+    readonly url: pulumi.Output<string>;
+    readonly slots: Readonly<Record<Slot, SlotDeployment>>;
+    readonly weights: TrafficWeights;
+    readonly trafficUrn: pulumi.Output<string>;
+    readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
+    /** The stack's private network. */
+    readonly network: docker.Network;
+    /** The weighted nginx proxy (the only resource a weight change touches). */
+    readonly proxy: docker.Container;
+    /** APFA containers per slot. */
+    readonly slotContainers: Readonly<Record<Slot, docker.Container[]>>;
+
+    private readonly config: DockerConfig;
+    /** This component's name: the prefix of every child's logical name. */
+    private readonly name: string;
+
+    constructor(name: string, args: DockerClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(CLUSTER_TYPES.docker, name, {}, opts);
+        const config = args.config;
+        this.config = config;
+        this.name = name;
+        this.weights = trafficWeights(config.release);
+
+        this.network = new docker.Network(
+            `${name}-network`,
+            { name: config.prefix, driver: "bridge", labels: dockerLabels(config) },
+            { parent: this },
+        );
+
+        const images = this.createSlotImages(name);
+        const containers = {} as Record<Slot, docker.Container[]>;
+        const slots = {} as Record<Slot, SlotDeployment>;
+        for (const slot of SLOTS) {
+            containers[slot] = this.createSlot(name, slot, images[slot]);
+            slots[slot] = {
+                slot,
+                weight: this.weights[slot],
+                discovery: { kind: "dns", name: slotAlias(slot), port: config.app.port },
+            };
+        }
+        this.slotContainers = containers;
+        this.slots = slots;
+
+        this.proxy = this.createProxy(name, [...containers.blue, ...containers.green]);
+        this.trafficUrn = this.proxy.urn;
+        this.url = pulumi.output(`http://localhost:${config.docker.proxyPort}`);
+        this.extraOutputs = {
+            network: this.network.name,
+            proxyContainer: this.proxy.name,
+            slotContainers: pulumi.output({
+                blue: containers.blue.map((c) => c.name),
+                green: containers.green.map((c) => c.name),
+            }),
+        };
+
+        this.registerOutputs({
+            url: this.url,
+            weights: this.weights,
+            trafficUrn: this.trafficUrn,
+            ...this.extraOutputs,
+        });
+    }
+
+    /**
+     * The image each slot runs: the slot's configured image (pulled), or the build context built
+     * once and shared by both slots. Containers use the image id, so a rebuild replaces them.
+     */
+    private createSlotImages(name: string): Record<Slot, pulumi.Output<string>> {
+        const { release, docker: settings, prefix } = this.config;
+        let built: docker.RemoteImage | undefined;
+        const pulled = new Map<string, docker.RemoteImage>();
+        const result = {} as Record<Slot, pulumi.Output<string>>;
+        for (const slot of SLOTS) {
+            const image = slotImage(release, slot);
+            if (image === undefined) {
+                if (!built) {
+                    const context = path.resolve(settings.buildContext);
+                    built = new docker.RemoteImage(
+                        `${name}-app-image`,
+                        {
+                            name: `${prefix}-app:local`,
+                            build: { context, dockerfile: "Dockerfile", labels: { "com.apfa.stack": this.config.stack } },
+                            // Rebuild when any file of the build context changes.
+                            triggers: { contextSha256: hashBuildContext(context) },
+                            keepLocally: false,
+                        },
+                        { parent: this },
+                    );
+                }
+                result[slot] = built.imageId;
+            } else {
+                let remote = pulled.get(image);
+                if (!remote) {
+                    remote = new docker.RemoteImage(`${name}-${slot}-image`, { name: image, keepLocally: true }, { parent: this });
+                    pulled.set(image, remote);
+                }
+                result[slot] = remote.imageId;
+            }
+        }
+        return result;
+    }
+
+    private createSlot(name: string, slot: Slot, imageId: pulumi.Output<string>): docker.Container[] {
+        const { app, release, docker: settings, prefix } = this.config;
+        const env: Record<string, string> = {
+            ...app.env,
+            ...release[slot].env,
+            PORT: String(app.port),
+            SLOT: slot,
+            APP_VERSION: slotImage(release, slot) ?? "local",
+        };
+        const containers: docker.Container[] = [];
+        for (let replica = 1; replica <= settings.replicasPerSlot; replica++) {
+            containers.push(
+                new docker.Container(
+                    `${name}-${slot}-${replica}`,
+                    {
+                        name: `${prefix}-${slot}-${replica}`,
+                        image: imageId,
+                        envs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+                        networksAdvanced: [{ name: this.network.name, aliases: [slotAlias(slot)] }],
+                        // No published ports: APFA is reached through the proxy only.
+                        healthcheck: { tests: httpHealthcheck(app.port, app.healthPath), ...HEALTHCHECK_TIMING },
+                        restart: "unless-stopped",
+                        memory: app.memoryMiB,
+                        cpus: String(app.cpu),
+                        labels: dockerLabels(this.config, { "com.apfa.slot": slot }),
+                        logDriver: "json-file",
+                        logOpts: { "max-size": "10m", "max-file": "3" },
+                        destroyGraceSeconds: 10,
+                    },
+                    // Fixed container names: the old container must go before its replacement starts.
+                    { parent: this, deleteBeforeReplace: true },
+                ),
+            );
+        }
+        return containers;
+    }
+
+    private createProxy(name: string, backends: docker.Container[]): docker.Container {
+        const { docker: settings, prefix, app } = this.config;
+        const proxyImage = new docker.RemoteImage(`${name}-proxy-image`, { name: PROXY_IMAGE, keepLocally: true }, { parent: this });
+        const config = nginxConfig({
+            weights: this.weights,
+            upstreams: { blue: `${slotAlias("blue")}:${app.port}`, green: `${slotAlias("green")}:${app.port}` },
+            listenPort: PROXY_INTERNAL_PORT,
+            healthPath: PROXY_HEALTH_PATH,
+        });
+        return new docker.Container(
+            `${name}-proxy`,
+            {
+                name: `${prefix}-proxy`,
+                image: proxyImage.imageId,
+                networksAdvanced: [{ name: this.network.name, aliases: ["apfa-proxy"] }],
+                ports: [{ internal: PROXY_INTERNAL_PORT, external: settings.proxyPort, ip: "127.0.0.1" }],
+                uploads: [{ file: "/etc/nginx/nginx.conf", content: config }],
+                healthcheck: {
+                    tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${PROXY_INTERNAL_PORT}${PROXY_HEALTH_PATH} || exit 1`],
+                    ...HEALTHCHECK_TIMING,
+                },
+                restart: "unless-stopped",
+                labels: dockerLabels(this.config, { "com.apfa.role": "traffic" }),
+                logDriver: "json-file",
+                logOpts: { "max-size": "10m", "max-file": "3" },
+            },
+            // A weight change rewrites nginx.conf, which replaces this container (a second or two
+            // without the proxy on dev; the cloud targets change weights in place).
+            { parent: this, deleteBeforeReplace: true, dependsOn: backends },
+        );
+    }
+
+    runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {
+        const base = `${this.config.prefix}-${spec.name}`;
+        const logical = `${this.name}-${spec.name}`;
+        const image = new docker.RemoteImage(`${logical}-image`, { name: spec.image, keepLocally: true }, { parent });
+
+        let volume: docker.Volume | undefined;
+        if (spec.dataVolume) {
+            volume = new docker.Volume(
+                `${logical}-data`,
+                { name: `${base}-data`, labels: dockerLabels(this.config) },
+                // Data outlives a container replacement; `pulumi destroy` removes it.
+                { parent },
+            );
+        }
+
+        const env = Object.entries(spec.env ?? {}).map(([k, v]) => pulumi.interpolate`${k}=${v}`);
+        const secretEnv = Object.entries(spec.secretEnv ?? {}).map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`));
+
+        const container = new docker.Container(
+            logical,
+            {
+                name: base,
+                image: image.imageId,
+                command: spec.args ? [...spec.args] : undefined,
+                user: String(spec.runAsUser),
+                envs: pulumi.all([...env, ...secretEnv]),
+                networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
+                ports: [{ internal: spec.port, external: spec.operatorPort, ip: "127.0.0.1" }],
+                uploads: Object.entries(spec.files).map(([file, content]) => ({ file, content })),
+                volumes: volume && spec.dataVolume ? [{ volumeName: volume.name, containerPath: spec.dataVolume.mountPath }] : undefined,
+                healthcheck: {
+                    tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${spec.port}${spec.healthPath} || exit 1`],
+                    ...HEALTHCHECK_TIMING,
+                },
+                restart: "unless-stopped",
+                memory: spec.resources.memoryMiB,
+                cpus: String(spec.resources.cpu),
+                labels: dockerLabels(this.config, { "com.apfa.role": spec.name }),
+                logDriver: "json-file",
+                logOpts: { "max-size": "10m", "max-file": "3" },
+            },
+            { parent, deleteBeforeReplace: true },
+        );
+
+        return {
+            internalUrl: pulumi.output(`http://${spec.name}:${spec.port}`),
+            operatorUrl: container.name.apply(() => `http://127.0.0.1:${spec.operatorPort}`),
+        };
+    }
+}

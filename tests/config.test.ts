@@ -1,0 +1,144 @@
+import * as assert from "node:assert/strict";
+
+import { ConfigError, parseConfig } from "../src/config";
+import { listStacks, readStackFile } from "../scripts/synth/stack-config";
+import { synthError } from "./helpers/synth";
+
+/** Parses config given as namespaced keys (like a stack file), returning the problems or []. */
+function problems(values: Record<string, unknown>): string[] {
+    try {
+        parseConfig({ values, project: "apfa", stack: "test" });
+        return [];
+    } catch (err) {
+        if (err instanceof ConfigError) {
+            return [...err.problems];
+        }
+        throw err;
+    }
+}
+
+const awsBase = {
+    "apfa:cloud": "aws",
+    "aws:region": "eu-west-1",
+    "apfa:release": { blue: { image: "registry.example.com/apfa:1.0.0" } },
+};
+
+describe("stack config", () => {
+    describe("every real stack file validates", () => {
+        for (const stack of listStacks()) {
+            it(`Pulumi.${stack}.yaml`, () => {
+                const config = parseConfig({ values: readStackFile(stack), project: "apfa", stack });
+                assert.ok(["docker", "aws", "azure", "gcp"].includes(config.cloud));
+                assert.equal(config.prefix, `apfa-${stack}`);
+            });
+        }
+    });
+
+    describe("defaults live in one place and fill a minimal stack", () => {
+        it("cloud stacks default to 4-16 replicas at 70 % CPU, APFA on port 8000 with /health and /metrics", () => {
+            const config = parseConfig({ values: awsBase, project: "apfa", stack: "t" });
+            assert.deepEqual(
+                { ...config.scaling },
+                { minReplicas: 4, maxReplicas: 16, targetCpuPercent: 70, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 300 },
+            );
+            assert.equal(config.app.port, 8000);
+            assert.equal(config.app.healthPath, "/health");
+            assert.equal(config.app.metricsPath, "/metrics");
+            assert.deepEqual({ active: config.release.active, previewWeight: config.release.previewWeight }, { active: "blue", previewWeight: 0 });
+        });
+
+        it("the docker target needs no image: it builds the reference app", () => {
+            const config = parseConfig({ values: { "apfa:cloud": "docker" }, project: "apfa", stack: "dev" });
+            assert.equal(config.cloud, "docker");
+            if (config.cloud === "docker") {
+                assert.equal(config.docker.buildContext, "app");
+                assert.equal(config.docker.proxyPort, 8000);
+            }
+        });
+    });
+
+    describe("each bad input is named with what was expected", () => {
+        const cases: [string, Record<string, unknown>, RegExp][] = [
+            ["unknown cloud", { "apfa:cloud": "openstack" }, /^apfa:cloud: .*"docker"\|"aws"\|"azure"\|"gcp"/],
+            ["missing cloud", {}, /^apfa:cloud: required/],
+            [
+                "min > max",
+                { ...awsBase, "apfa:scaling": { minReplicas: 20, maxReplicas: 16 } },
+                /^apfa:scaling\.minReplicas: minReplicas must be less than or equal to maxReplicas/,
+            ],
+            ["weight 120", { ...awsBase, "apfa:release": { ...awsBase["apfa:release"], previewWeight: 120 } }, /^apfa:release\.previewWeight: .*<=100/],
+            [
+                "a Fargate CPU/memory pair AWS does not accept",
+                { ...awsBase, "apfa:app": { cpu: 0.25, memoryMiB: 4096 } },
+                /^apfa:app\.cpu\/memoryMiB: Fargate does not accept 0\.25 vCPU with 4096 MiB; with 0\.25 vCPU expected memoryMiB one of 512, 1024, 2048/,
+            ],
+            [
+                "a vCPU Fargate does not offer",
+                { ...awsBase, "apfa:app": { cpu: 0.3, memoryMiB: 1024 } },
+                /^apfa:app\.cpu\/memoryMiB: .*expected app\.cpu to be one of 0\.25, 0\.5, 1, 2, 4, 8, 16 vCPU/,
+            ],
+            ["missing image on a cloud", { "apfa:cloud": "aws", "aws:region": "eu-west-1" }, /^apfa:release\.blue\.image: required on aws/],
+            ["a misspelt apfa: key", { ...awsBase, "apfa:scalling": { minReplicas: 4 } }, /^apfa:scalling: unknown key \(did you mean apfa:scaling\?\)/],
+            ["a misspelt nested key", { ...awsBase, "apfa:app": { helthPath: "/h" } }, /^apfa:app\.helthPath: unknown key/],
+            ["a section of another cloud", { ...awsBase, "apfa:gcp": { region: "europe-west1" } }, /^apfa:gcp: only used when apfa:cloud is gcp/],
+            ["aws without a region", { ...awsBase, "aws:region": undefined }, /^aws:region: required for the aws target/],
+            ["a health path that is not a path", { ...awsBase, "apfa:app": { healthPath: "health" } }, /^apfa:app\.healthPath: expected an absolute URL path/],
+            ["a slot that does not exist", { ...awsBase, "apfa:release": { active: "purple", blue: { image: "x/y:1" } } }, /^apfa:release\.active: .*"blue"\|"green"/],
+            ["gcp without a project", { "apfa:cloud": "gcp", "apfa:release": { blue: { image: "x/y:1" } } }, /^apfa:gcp\.project: required/],
+        ];
+        for (const [what, values, expected] of cases) {
+            it(what, () => {
+                const found = problems(values);
+                assert.ok(
+                    found.some((p) => expected.test(p)),
+                    `expected a problem matching ${expected}, got:\n${found.join("\n") || "(no problems)"}`,
+                );
+            });
+        }
+    });
+
+    it("reports every problem of a stack at once, one line each", () => {
+        const found = problems({
+            "apfa:cloud": "aws",
+            "aws:region": "eu-west-1",
+            "apfa:scaling": { minReplicas: 20, maxReplicas: 16 },
+            "apfa:release": { previewWeight: 120 },
+            "apfa:app": { cpu: 0.25, memoryMiB: 4096, port: 70000 },
+            "apfa:monitorin": {},
+        });
+        const keys = found.map((p) => p.split(":").slice(0, 2).join(":"));
+        assert.deepEqual(
+            keys.sort(),
+            ["apfa:app.cpu/memoryMiB", "apfa:app.port", "apfa:monitorin", "apfa:release.previewWeight", "apfa:scaling.minReplicas"].sort(),
+            found.join("\n"),
+        );
+    });
+
+    it("the ConfigError message lists each problem on its own line", () => {
+        assert.throws(
+            () => parseConfig({ values: { "apfa:cloud": "nope", "apfa:foo": 1 }, project: "apfa", stack: "t" }),
+            (err: unknown) =>
+                err instanceof ConfigError &&
+                /^Invalid stack configuration \(2 problems\):\n {2}- apfa:cloud: .*\n {2}- apfa:foo: unknown key$/.test(err.message),
+        );
+    });
+
+    it("a bad stack file fails the program with that one error before any resource is registered", () => {
+        const output = synthError("dev", {
+            "apfa:release": { active: "purple", previewWeight: 120 },
+            "apfa:docker": { replicasPerSlot: 0 },
+            "apfa:scalling": {},
+        });
+        assert.match(output, /Invalid stack configuration \(4 problems\)/);
+        for (const key of ["apfa:release.active", "apfa:release.previewWeight", "apfa:docker.replicasPerSlot", "apfa:scalling"]) {
+            assert.ok(output.includes(`- ${key}:`), `missing ${key} in:\n${output}`);
+        }
+        assert.match(output, /had registered 0 resources when it failed/);
+    });
+
+    it("the Grafana admin password from config stays a Pulumi secret", async () => {
+        const config = parseConfig({ values: { "apfa:cloud": "docker", "apfa:grafanaAdminPassword": "correct-horse-battery" }, project: "apfa", stack: "dev" });
+        assert.ok(config.grafanaAdminPassword);
+        assert.equal(await (config.grafanaAdminPassword as unknown as { isSecret: Promise<boolean> }).isSecret, true);
+    });
+});
