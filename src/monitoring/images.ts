@@ -1,0 +1,17 @@
+/**
+ * Container images of the monitoring stack, pinned in one place.
+ *
+ * Prometheus is the same release as the promtool and prometheus binaries the tests validate the
+ * generated config and rules with (`scripts/install-tools.sh` builds Prometheus 3.16.0): what passes
+ * here is what runs. 3.x is required anyway: `aws_sd_configs` with `role: ecs` (the ECS target's
+ * discovery) exists since 3.8; Debian's promtool 2.42 rejects it.
+ */
+
+/** Prometheus release; keep equal to PROMETHEUS_VERSION in scripts/install-tools.sh. */
+export const PROMETHEUS_VERSION = "3.16.0";
+
+/** Official Prometheus image (busybox based: has `wget` for health checks), runs as nobody (65534). */
+export const PROMETHEUS_IMAGE = `prom/prometheus:v${PROMETHEUS_VERSION}`;
+
+/** Official Grafana OSS image, 12.x line (alpine based), runs as grafana (472). */
+export const GRAFANA_IMAGE = "grafana/grafana:12.4.12";

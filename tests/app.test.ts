@@ -1,0 +1,236 @@
+/**
+ * The reference APFA service (app/server.js), run as a real process and tested over real HTTP.
+ */
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+
+import { PROJECT_ROOT } from "../scripts/synth/stack-config";
+import { freePort, ProcessGroup, runToExit, stopProcess, waitFor, waitForHttp, type RunningProcess } from "./helpers/processes";
+
+const SERVER = path.join(PROJECT_ROOT, "app", "server.js");
+const HEALTHCHECK = path.join(PROJECT_ROOT, "app", "healthcheck.js");
+
+interface Sample {
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly value: number;
+}
+
+/** Parses Prometheus text format 0.0.4 samples (enough for the exposition this app writes). */
+function parseExposition(text: string): Sample[] {
+    const samples: Sample[] = [];
+    for (const line of text.split("\n")) {
+        if (line === "" || line.startsWith("#")) {
+            continue;
+        }
+        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+        assert.ok(m, `not a valid sample line: ${JSON.stringify(line)}`);
+        const labels: Record<string, string> = {};
+        for (const pair of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+            labels[pair[1]] = pair[2].replace(/\\n/g, "\n").replace(/\\"/g, '"').replace(/\\\\/g, "\\");
+        }
+        samples.push({ name: m[1], labels, value: Number(m[3] === "+Inf" ? Infinity : m[3]) });
+    }
+    return samples;
+}
+
+function pick(samples: readonly Sample[], name: string, labels: Record<string, string>): Sample[] {
+    return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+function value(samples: readonly Sample[], name: string, labels: Record<string, string>): number {
+    const found = pick(samples, name, labels);
+    assert.equal(found.length, 1, `expected one ${name}${JSON.stringify(labels)}, found ${found.length}`);
+    return found[0].value;
+}
+
+describe("reference APFA service (app/server.js)", function () {
+    const procs = new ProcessGroup();
+    after(() => procs.stopAll());
+
+    /** Starts the server on a free loopback port with the given environment; resolves once /health answers. */
+    async function startApp(name: string, env: Record<string, string> = {}): Promise<{ base: string; proc: RunningProcess }> {
+        const port = await freePort();
+        const proc = procs.start(name, process.execPath, [SERVER], { env: { PORT: String(port), HOST: "127.0.0.1", ...env } });
+        const base = `http://127.0.0.1:${port}`;
+        await waitForHttp(`${base}/health`, { process: proc, timeoutMs: 10000 });
+        return { base, proc };
+    }
+
+    async function getMetrics(base: string): Promise<{ contentType: string; samples: Sample[] }> {
+        const res = await fetch(`${base}/metrics`);
+        assert.equal(res.status, 200);
+        return { contentType: res.headers.get("content-type") ?? "", samples: parseExposition(await res.text()) };
+    }
+
+    describe("routes", function () {
+        let base: string;
+        before(async () => {
+            ({ base } = await startApp("routes", { SLOT: "green", APP_VERSION: "2.3.4-rc.1" }));
+        });
+
+        it("GET /health answers 200 {status: ok}", async () => {
+            const res = await fetch(`${base}/health`);
+            assert.equal(res.status, 200);
+            assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+            assert.deepEqual(await res.json(), { status: "ok" });
+        });
+
+        it("GET /api/info names the service, version, slot and time", async () => {
+            const res = await fetch(`${base}/api/info`);
+            assert.equal(res.status, 200);
+            const body = (await res.json()) as Record<string, string>;
+            assert.equal(body.service, "apfa");
+            assert.equal(body.version, "2.3.4-rc.1");
+            assert.equal(body.slot, "green");
+            assert.ok(Math.abs(Date.parse(body.time) - Date.now()) < 60000, `time ${body.time} is not now`);
+        });
+
+        it("GET /api/echo returns msg", async () => {
+            const res = await fetch(`${base}/api/echo?msg=${encodeURIComponent("héllo wörld")}`);
+            assert.equal(res.status, 200);
+            assert.deepEqual(await res.json(), { msg: "héllo wörld" });
+        });
+
+        it("unknown paths answer 404 JSON, other methods on a known route 405", async () => {
+            const res = await fetch(`${base}/no/such/thing`);
+            assert.equal(res.status, 404);
+            assert.equal(((await res.json()) as { error: string }).error, "not found");
+            const post = await fetch(`${base}/api/info`, { method: "POST", body: "x" });
+            assert.equal(post.status, 405);
+            assert.equal(post.headers.get("allow"), "GET, HEAD");
+        });
+    });
+
+    describe("metrics", function () {
+        let base: string;
+        before(async () => {
+            ({ base } = await startApp("metrics", { SLOT: "blue", APP_VERSION: "1.2.3" }));
+        });
+
+        it("counts requests per route template, method and code, bounding unknown paths as route=other", async () => {
+            for (let i = 0; i < 7; i++) {
+                assert.equal((await fetch(`${base}/api/info`)).status, 200);
+            }
+            for (let i = 0; i < 3; i++) {
+                assert.equal((await fetch(`${base}/random/${i}`)).status, 404);
+            }
+            assert.equal((await fetch(`${base}/api/echo?msg=a`)).status, 200);
+            await (await fetch(`${base}/metrics`)).text(); // /metrics itself is not counted
+
+            const { contentType, samples } = await getMetrics(base);
+            assert.equal(contentType, "text/plain; version=0.0.4; charset=utf-8");
+            assert.equal(value(samples, "apfa_http_requests_total", { route: "/api/info", method: "GET", code: "200" }), 7);
+            assert.equal(value(samples, "apfa_http_requests_total", { route: "other", method: "GET", code: "404" }), 3);
+            assert.equal(value(samples, "apfa_http_requests_total", { route: "/api/echo", method: "GET", code: "200" }), 1);
+            // The readiness poll hit /health at least once, counted under its own route.
+            assert.ok(value(samples, "apfa_http_requests_total", { route: "/health", method: "GET", code: "200" }) >= 1);
+            assert.deepEqual(pick(samples, "apfa_http_requests_total", { route: "/metrics" }), []);
+            const routes = new Set(pick(samples, "apfa_http_requests_total", {}).map((s) => s.labels.route));
+            assert.deepEqual([...routes].sort(), ["/api/echo", "/api/info", "/health", "other"]);
+        });
+
+        it("exposes a histogram with monotonic buckets ending in +Inf = _count", async () => {
+            const { samples } = await getMetrics(base);
+            const buckets = pick(samples, "apfa_http_request_duration_seconds_bucket", { route: "/api/info", method: "GET" });
+            const les = buckets.map((b) => b.labels.le);
+            assert.deepEqual(les, ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"]);
+            for (let i = 1; i < buckets.length; i++) {
+                assert.ok(buckets[i].value >= buckets[i - 1].value, `bucket le=${les[i]} < le=${les[i - 1]}`);
+            }
+            const count = value(samples, "apfa_http_request_duration_seconds_count", { route: "/api/info", method: "GET" });
+            assert.equal(count, 7);
+            assert.equal(buckets[buckets.length - 1].value, count);
+            const sum = value(samples, "apfa_http_request_duration_seconds_sum", { route: "/api/info", method: "GET" });
+            assert.ok(sum > 0 && sum < 7 * 10, `sum ${sum}`);
+        });
+
+        it("exposes build info and process metrics", async () => {
+            const { samples } = await getMetrics(base);
+            assert.deepEqual(pick(samples, "apfa_build_info", {}), [{ name: "apfa_build_info", labels: { version: "1.2.3", slot: "blue" }, value: 1 }]);
+            assert.ok(value(samples, "process_cpu_seconds_total", {}) > 0);
+            assert.ok(value(samples, "process_resident_memory_bytes", {}) > 10 * 1024 * 1024);
+            const start = value(samples, "process_start_time_seconds", {});
+            assert.ok(start > Date.now() / 1000 - 600 && start <= Date.now() / 1000, `start time ${start}`);
+        });
+    });
+
+    describe("knobs", function () {
+        it("APFA_ERROR_RATIO=0.2 fails exactly every 5th /api request (10 of 50), never /health", async () => {
+            const { base } = await startApp("errors", { APFA_ERROR_RATIO: "0.2" });
+            const codes: number[] = [];
+            for (let i = 0; i < 50; i++) {
+                codes.push((await fetch(`${base}/api/info`)).status);
+                assert.equal((await fetch(`${base}/health`)).status, 200);
+            }
+            const failed = codes.flatMap((c, i) => (c === 500 ? [i + 1] : []));
+            assert.deepEqual(failed, [5, 10, 15, 20, 25, 30, 35, 40, 45, 50]);
+            assert.ok(codes.every((c) => c === 200 || c === 500));
+
+            const { samples } = await getMetrics(base);
+            assert.equal(value(samples, "apfa_http_requests_total", { route: "/api/info", code: "500" }), 10);
+            assert.equal(value(samples, "apfa_http_requests_total", { route: "/api/info", code: "200" }), 40);
+            assert.deepEqual(pick(samples, "apfa_http_requests_total", { route: "/health", code: "500" }), []);
+        });
+
+        it("APFA_EXTRA_LATENCY_MS delays /api responses (and shows in the histogram) but not /health", async () => {
+            const { base } = await startApp("latency", { APFA_EXTRA_LATENCY_MS: "300" });
+            const t0 = performance.now();
+            assert.equal((await fetch(`${base}/api/info`)).status, 200);
+            const apiMs = performance.now() - t0;
+            const t1 = performance.now();
+            assert.equal((await fetch(`${base}/health`)).status, 200);
+            const healthMs = performance.now() - t1;
+            assert.ok(apiMs >= 300, `/api/info took ${apiMs} ms`);
+            assert.ok(healthMs < 200, `/health took ${healthMs} ms`);
+
+            const { samples } = await getMetrics(base);
+            assert.equal(value(samples, "apfa_http_request_duration_seconds_bucket", { route: "/api/info", le: "0.25" }), 0);
+            assert.equal(value(samples, "apfa_http_request_duration_seconds_bucket", { route: "/api/info", le: "0.5" }), 1);
+            assert.ok(value(samples, "apfa_http_request_duration_seconds_sum", { route: "/api/info" }) >= 0.3);
+        });
+
+        for (const [env, message] of [
+            [{ APFA_ERROR_RATIO: "1.5" }, /APFA_ERROR_RATIO="1\.5": expected a number from 0 to 1/],
+            [{ APFA_ERROR_RATIO: "abc" }, /APFA_ERROR_RATIO="abc"/],
+            [{ APFA_EXTRA_LATENCY_MS: "-5" }, /APFA_EXTRA_LATENCY_MS="-5": expected an integer from 0 to 60000/],
+            [{ SLOT: "purple" }, /SLOT="purple": expected blue or green/],
+            [{ PORT: "80a" }, /PORT="80a": expected an integer from 1 to 65535/],
+        ] as const) {
+            it(`refuses to start with ${JSON.stringify(env)}: exit 1 and a clear message`, async () => {
+                const result = await runToExit(process.execPath, [SERVER], { env: { HOST: "127.0.0.1", PORT: "1", ...env }, timeoutMs: 10000 });
+                assert.equal(result.code, 1);
+                assert.match(result.stderr, /invalid configuration/);
+                assert.match(result.stderr, message);
+            });
+        }
+    });
+
+    describe("lifecycle", function () {
+        it("on SIGTERM finishes the in-flight request, refuses new connections and exits 0", async () => {
+            const { base, proc } = await startApp("sigterm", { APFA_EXTRA_LATENCY_MS: "500" });
+            const inFlight = fetch(`${base}/api/info`);
+            await waitFor("the /api request to be in flight", async () => {
+                const { samples } = await getMetrics(base);
+                return value(samples, "apfa_http_requests_in_flight", {}) === 1 ? true : undefined;
+            });
+            process.kill(proc.pid, "SIGTERM");
+            const res = await inFlight;
+            assert.equal(res.status, 200);
+            assert.equal(((await res.json()) as { service: string }).service, "apfa");
+            const exit = await stopProcess(proc, { timeoutMs: 5000, signal: "SIGTERM" });
+            assert.deepEqual(exit, { code: 0, signal: null });
+            await assert.rejects(fetch(`${base}/health`));
+        });
+
+        it("healthcheck.js exits 0 against a healthy server and 1 when nothing listens", async () => {
+            const { base, proc } = await startApp("healthcheck");
+            const port = new URL(base).port;
+            assert.equal((await runToExit(process.execPath, [HEALTHCHECK], { env: { PORT: port }, timeoutMs: 10000 })).code, 0);
+            await stopProcess(proc);
+            const down = await runToExit(process.execPath, [HEALTHCHECK], { env: { PORT: port }, timeoutMs: 10000 });
+            assert.equal(down.code, 1);
+            assert.match(down.stderr, /ECONNREFUSED/);
+        });
+    });
+});
