@@ -10,6 +10,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 import { isValidFargateSize, describeFargateMemoryOptions } from "./targets/aws/sizing";
+import { vpcCidrProblem } from "./targets/aws/subnets";
+import { labelKeyCollisions } from "./targets/gcp/labels";
+import { GKE_GATEWAY_CLASSES, needsProxyOnlySubnet, overlappingRanges } from "./targets/gcp/network";
+import { azureNetworkProblems } from "./targets/azure/network";
 
 /** The project's config namespace (the `name` in Pulumi.yaml). */
 export const NAMESPACE = "apfa";
@@ -88,17 +92,171 @@ const slotSchema = z.strictObject({
     image: imageRef.optional(),
     /** Extra environment for this slot only (e.g. the reference app's APFA_ERROR_RATIO). @default {} */
     env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "env names: A-Z, 0-9, _"), z.string()).default({}),
+    /**
+     * The slot runs no replicas (set by the release tool when a rollback window ends). Targets keep
+     * its routing backend (target group, Service) with weight 0 and scale its workload to zero.
+     * @default false
+     */
+    scaledDown: z.boolean().default(false),
+});
+
+/** Phases of a release driven by `npm run release` (src/release/machine.ts). */
+export const RELEASE_PHASES = ["deploying", "shifting", "promoted", "completed", "rollingBack", "rolledBack"] as const;
+export type ReleasePhase = (typeof RELEASE_PHASES)[number];
+const isoTime = z.iso.datetime({ offset: true });
+
+/** The release in progress (or the last one), recorded by the release tool. Targets ignore it. */
+const releaseProgressSchema = z.strictObject({
+    /** Release id, e.g. "20260726-101500-green". */
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "expected a release id such as 20260726-101500-green"),
+    /** The new image; absent on the docker target when the release runs the build context. */
+    image: imageRef.optional(),
+    /** The slot traffic moves away from, and its image at the start. */
+    from: z.enum(SLOTS),
+    fromImage: imageRef.optional(),
+    /** The slot the new image runs on. */
+    to: z.enum(SLOTS),
+    /** The new slot's traffic percent per step, fixed when the release started. */
+    steps: z.array(z.number().int().min(1).max(100)).min(1).max(20),
+    phase: z.enum(RELEASE_PHASES),
+    /** Index into `steps` of the current step; -1 while the new slot is deployed and checked. */
+    stepIndex: z.number().int().min(-1).max(20),
+    startedAt: isoTime,
+    stepStartedAt: isoTime,
+    /** End of the rollback window after promotion. */
+    windowEndsAt: isoTime.optional(),
+    endedAt: isoTime.optional(),
+    /** An operator paused the release: no further step until `release resume`. */
+    paused: z.boolean().default(false),
+    /** An operator asked to promote now (`release promote`), skipping the remaining steps. */
+    promoteRequested: z.boolean().default(false),
+    /** URN of the resource carrying the weights (the target of the rollback's `pulumi up --target`). */
+    trafficUrn: z.string().min(1),
+    /** Why the release ended as it did (e.g. the analysis that rolled it back). */
+    reason: z.string().max(1000).optional(),
+    lastAnalysis: z
+        .strictObject({
+            at: isoTime,
+            decision: z.enum(["continue", "hold", "rollback"]),
+            reasons: z.array(z.string().max(400)).max(12),
+        })
+        .optional(),
+    /** The process driving the release, refreshed every analysis; a stale heartbeat means it is gone. */
+    driver: z.strictObject({ host: z.string().max(255), pid: z.number().int().min(0), heartbeatAt: isoTime }).optional(),
 });
 
 /** The blue/green release state. The release tool edits this key; people may too. */
-const releaseSchema = z.strictObject({
-    /** The slot that serves all traffic at rest. @default "blue" */
-    active: z.enum(SLOTS).default("blue"),
-    /** Percent of traffic sent to the other slot during a release. @default 0 */
-    previewWeight: z.number().int().min(0).max(100).default(0),
-    blue: slotSchema.prefault({}),
-    green: slotSchema.prefault({}),
+const releaseSchema = z
+    .strictObject({
+        /** The slot that serves all traffic at rest. @default "blue" */
+        active: z.enum(SLOTS).default("blue"),
+        /** Percent of traffic sent to the other slot during a release. @default 0 */
+        previewWeight: z.number().int().min(0).max(100).default(0),
+        blue: slotSchema.prefault({}),
+        green: slotSchema.prefault({}),
+        /** Written by the release tool; absent until the first `npm run release -- start`. */
+        progress: releaseProgressSchema.optional(),
+    })
+    .superRefine((release, ctx) => {
+        for (const slot of SLOTS) {
+            const weight = slot === release.active ? 100 - release.previewWeight : release.previewWeight;
+            if (release[slot].scaledDown && weight > 0) {
+                ctx.addIssue({ code: "custom", path: [slot, "scaledDown"], message: `a scaled-down slot cannot take traffic (it would get ${weight} %)` });
+            }
+        }
+        if (release.progress && release.progress.from === release.progress.to) {
+            ctx.addIssue({ code: "custom", path: ["progress", "to"], message: "must differ from progress.from" });
+        }
+    });
+
+/** One rollout step: the new slot's traffic percent, optionally with its own bake time. */
+const rolloutStepSchema = z.union([
+    z.number().int().min(1).max(100),
+    z.strictObject({ weight: z.number().int().min(1).max(100), bakeMinutes: z.number().min(0).max(1440) }),
+]);
+
+/** How the release tool judges the new slot during each bake (src/release/analysis.ts). */
+const rolloutAnalysisSchema = z.strictObject({
+    /** Seconds between two analyses (a term of the rollback time: see `npm run bench:rollback`). @default 5 */
+    intervalSeconds: z.number().int().min(1).max(600).default(5),
+    /** Metrics window each analysis reads, in seconds (CloudWatch rounds it up to whole minutes). @default 60 */
+    windowSeconds: z.number().int().min(10).max(3600).default(60),
+    /** Fewest new-slot requests in the window before judging it; fewer means "hold". @default 50 */
+    minRequests: z.number().int().min(1).max(1_000_000).default(50),
+    /** Highest 5xx ratio of the new slot (0.01 = 1 %), judged on its one-sided 95 % lower bound. @default 0.01 */
+    maxErrorRatio: z.number().min(0).max(1).default(0.01),
+    /** The new slot's error ratio may reach the old slot's times this factor, plus errorRatioMargin. @default 2 */
+    errorRatioFactor: z.number().min(1).max(100).default(2),
+    /** @default 0.002 */
+    errorRatioMargin: z.number().min(0).max(1).default(0.002),
+    /** Highest p95 latency of the new slot, in seconds. @default 0.5 */
+    maxP95Seconds: z.number().positive().max(600).default(0.5),
+    /** The new slot's p95 may reach the old slot's times this factor, plus p95MarginSeconds. @default 1.5 */
+    p95Factor: z.number().min(1).max(100).default(1.5),
+    /** @default 0.05 */
+    p95MarginSeconds: z.number().min(0).max(60).default(0.05),
+    /** Failed analyses in a row that trigger the rollback. @default 1 */
+    failureThreshold: z.number().int().min(1).max(20).default(1),
+    /** How long a step may wait past its bake for enough traffic to judge, in minutes. @default 10 */
+    maxHoldMinutes: z.number().min(0).max(1440).default(10),
+    /** When a step is still undecided after maxHoldMinutes: roll back, or pause for an operator. @default "rollback" */
+    onInconclusive: z.enum(["rollback", "pause"]).default("rollback"),
 });
+
+/** The rollout policy of `npm run release` (read by the release tool only; the program ignores it). */
+const rolloutSchema = z.strictObject({
+    /** The new slot's traffic percent per step, rising, ending at 100. @default [10, 50, 100] */
+    steps: z
+        .array(rolloutStepSchema)
+        .min(1)
+        .max(20)
+        .default([10, 50, 100])
+        .refine((steps) => steps.every((s, i) => i === 0 || weightOf(s) > weightOf(steps[i - 1])), "steps must rise")
+        .refine((steps) => steps.length === 0 || weightOf(steps[steps.length - 1]) === 100, "the last step must be 100"),
+    /** Bake time of every step that does not set its own, in minutes. @default 15 */
+    bakeMinutes: z.number().min(0).max(1440).default(15),
+    /** Longest wait for the new slot's replicas to be up once it is deployed, in minutes. @default 10 */
+    healthTimeoutMinutes: z.number().min(0.5).max(120).default(10),
+    /** How long the old slot keeps running after promotion, for an instant rollback, in minutes. @default 60 */
+    rollbackWindowMinutes: z.number().min(0).max(10080).default(60),
+    /** Metrics for the analysis: the stack's Prometheus, or CloudWatch target-group metrics (aws only). @default "prometheus" */
+    metricsSource: z.enum(["prometheus", "cloudwatch"]).default("prometheus"),
+    analysis: rolloutAnalysisSchema.prefault({}),
+});
+
+function weightOf(step: z.output<typeof rolloutStepSchema>): number {
+    return typeof step === "number" ? step : step.weight;
+}
+
+export type ReleaseProgress = z.output<typeof releaseProgressSchema>;
+export type RolloutSettings = z.output<typeof rolloutSchema>;
+export type RolloutAnalysisSettings = z.output<typeof rolloutAnalysisSchema>;
+/** What may be written to `apfa:release` (defaults not yet applied). */
+export type ReleaseStateInput = z.input<typeof releaseSchema>;
+
+/**
+ * Validates an `apfa:release` value (pure).
+ * @throws ConfigError naming every bad field.
+ */
+export function parseReleaseState(raw: unknown): ReleaseState {
+    return parseSection("release", releaseSchema, raw);
+}
+
+/**
+ * Validates an `apfa:rollout` value and fills its defaults (pure).
+ * @throws ConfigError naming every bad field.
+ */
+export function parseRolloutSettings(raw: unknown): RolloutSettings {
+    return parseSection("rollout", rolloutSchema, raw);
+}
+
+function parseSection<T extends z.ZodType>(key: string, schema: T, raw: unknown): z.output<T> {
+    const result = schema.safeParse(raw ?? {});
+    if (!result.success) {
+        throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue({ ...issue, path: [key, ...issue.path] }, { [key]: raw })));
+    }
+    return result.data;
+}
 
 const dockerSchema = z.strictObject({
     /** Directory (relative to the project) that is built into the APFA image when a slot has no image. @default "app" */
@@ -107,21 +265,30 @@ const dockerSchema = z.strictObject({
     replicasPerSlot: z.number().int().min(1).max(8).default(2),
     /** Host port of the weighted proxy, bound to 127.0.0.1. @default 8000 */
     proxyPort: port.default(8000),
-    /** Host port of Grafana, bound to 127.0.0.1. @default 3000 */
-    grafanaPort: port.default(3000),
-    /** Host port of Prometheus, bound to 127.0.0.1. @default 9090 */
-    prometheusPort: port.default(9090),
 });
 
 const awsSchema = z.strictObject({
     /** Availability zones the VPC spans. @default 3 */
     availabilityZoneCount: z.number().int().min(2).max(6).default(3),
-    /** VPC address range. @default "10.40.0.0/16" */
-    vpcCidr: z.cidrv4().default("10.40.0.0/16"),
+    /** VPC address range, /16 to /22 (see targets/aws/subnets.ts for the subnet plan). @default "10.40.0.0/16" */
+    vpcCidr: z
+        .cidrv4()
+        .superRefine((cidr, ctx) => {
+            const problem = vpcCidrProblem(cidr);
+            if (problem) {
+                ctx.addIssue({ code: "custom", message: problem });
+            }
+        })
+        .default("10.40.0.0/16"),
     /** NAT gateways: one per AZ (resilient) or a single one (cheaper, one AZ's failure cuts egress). @default "perAz" */
     natGateways: z.enum(["perAz", "single"]).default("perAz"),
     /** CPU architecture of the Fargate tasks. @default "X86_64" */
     cpuArchitecture: z.enum(["X86_64", "ARM64"]).default("X86_64"),
+    /** Host name users reach APFA at (a DNS record you point at the ALB); the `url` output uses it. */
+    domainName: z
+        .string()
+        .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "expected a lower-case DNS name such as apfa.example.com")
+        .optional(),
     /** ACM certificate for an HTTPS listener; HTTP then redirects to HTTPS. */
     certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "expected an ACM certificate ARN").optional(),
     /** How long the ALB drains a target before it is gone (fast rollback wants this short). @default 30 */
@@ -157,6 +324,33 @@ const azureSchema = z.strictObject({
     availabilityZones: z.array(z.enum(["1", "2", "3"])).min(1).default(["1", "2", "3"]),
     /** AKS API server SKU tier (Standard has the uptime SLA). @default "Standard" */
     skuTier: z.enum(["Free", "Standard", "Premium"]).default("Standard"),
+    /** Fixed node count of the system pool (critical add-ons only), spread over the zones. @default 3 */
+    systemPoolNodes: z.number().int().min(1).max(100).default(3),
+    /** VNet address range. @default "10.60.0.0/16" */
+    vnetCidr: z.cidrv4().default("10.60.0.0/16"),
+    /** Node subnet inside the VNet (Azure CNI Overlay: nodes only, pods use podCidr). @default "10.60.0.0/20" */
+    nodeSubnetCidr: z.cidrv4().default("10.60.0.0/20"),
+    /** Overlay range of pod addresses; never routed in the VNet. @default "10.244.0.0/16" */
+    podCidr: z.cidrv4().default("10.244.0.0/16"),
+    /** Range of Service cluster IPs; the DNS Service takes its 10th address. @default "10.0.0.0/16" */
+    serviceCidr: z.cidrv4().default("10.0.0.0/16"),
+    /** Source ranges allowed to reach the Kubernetes API server; empty allows any (certificate auth still applies). @default [] */
+    apiServerAuthorizedIpRanges: z.array(z.cidrv4()).default([]),
+    /** Resource id of an Azure Container Registry the nodes pull APFA's image from (grants AcrPull to the kubelet identity). */
+    acrResourceId: z
+        .string()
+        .regex(
+            /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerRegistry\/registries\/[A-Za-z0-9]+$/,
+            "expected /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>",
+        )
+        .optional(),
+}).superRefine((azure, ctx) => {
+    for (const message of azureNetworkProblems(azure)) {
+        ctx.addIssue({ code: "custom", message });
+    }
+    if (new Set(azure.availabilityZones).size !== azure.availabilityZones.length) {
+        ctx.addIssue({ code: "custom", path: ["availabilityZones"], message: "zones must not repeat" });
+    }
 });
 
 const gcpSchema = z.strictObject({
@@ -166,20 +360,57 @@ const gcpSchema = z.strictObject({
     region: z.string().regex(/^[a-z]+-[a-z]+\d$/, "expected a GCP region such as europe-west1").default("europe-west1"),
     /** GKE release channel. @default "REGULAR" */
     releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE", "EXTENDED"]).default("REGULAR"),
-    /** Use GKE Autopilot instead of Standard with an APFA node pool. @default false */
-    autopilot: z.boolean().default(false),
+    /**
+     * GKE Autopilot instead of Standard with an APFA node pool. Not supported: the provider cannot
+     * reliably give Autopilot nodes a dedicated least-privilege service account
+     * (hashicorp/terraform-provider-google#23550, #9505), and node-pool bounds do not apply there.
+     * @default false
+     */
+    autopilot: z
+        .boolean()
+        .default(false)
+        .refine((autopilot) => !autopilot, {
+            message:
+                "Autopilot is not supported by this program (no dedicated least-privilege node service account, no APFA node pool); " +
+                "remove the key to deploy GKE Standard with an autoscaling APFA node pool",
+        }),
     /** Machine type of the APFA node pool. @default "e2-standard-4" */
     machineType: z.string().default("e2-standard-4"),
-    /** Node-pool autoscaling bounds, per zone (a regional pool spans three zones). @default 1 */
+    /**
+     * Node-pool autoscaling bounds, PER ZONE: a regional pool runs in the region's (by default three)
+     * cluster zones, so the pool's total is this times the number of zones. @default 1
+     */
     minNodesPerZone: z.number().int().min(0).max(1000).default(1),
     /** @default 4 */
     maxNodesPerZone: z.number().int().min(1).max(1000).default(4),
     /** Refuse `pulumi destroy` of the cluster until this is set false and applied. @default true */
     deletionProtection: z.boolean().default(true),
-    /** GKE Gateway class of the public Gateway. @default "gke-l7-global-external-managed" */
-    gatewayClass: z
-        .enum(["gke-l7-global-external-managed", "gke-l7-regional-external-managed", "gke-l7-rilb", "gke-l7-gxlb"])
-        .default("gke-l7-global-external-managed"),
+    /**
+     * GKE Gateway class of the public Gateway. The regional classes (`gke-l7-regional-external-managed`,
+     * `gke-l7-rilb`) get a proxy-only subnet; `gke-l7-rilb` is internal (reachable from the VPC only).
+     * @default "gke-l7-global-external-managed"
+     */
+    gatewayClass: z.enum(GKE_GATEWAY_CLASSES).default("gke-l7-global-external-managed"),
+    /** Primary range of the nodes' subnet. @default "10.60.0.0/20" */
+    subnetCidr: z.cidrv4().default("10.60.0.0/20"),
+    /** Secondary range of the subnet for Pod IPs (VPC-native; a /24 per node). @default "10.64.0.0/14" */
+    podsCidr: z.cidrv4().default("10.64.0.0/14"),
+    /** Secondary range of the subnet for Service cluster IPs. @default "10.68.0.0/20" */
+    servicesCidr: z.cidrv4().default("10.68.0.0/20"),
+    /** The /28 of the control plane's private endpoint (private nodes reach it here). @default "172.16.0.0/28" */
+    masterCidr: z
+        .cidrv4()
+        .refine((cidr) => cidr.endsWith("/28"), "GKE needs a /28 for the control plane")
+        .default("172.16.0.0/28"),
+    /** Proxy-only subnet, created only for the regional Gateway classes. @default "10.69.0.0/23" */
+    proxyOnlyCidr: z.cidrv4().default("10.69.0.0/23"),
+    /**
+     * Source ranges allowed to reach the control plane's public endpoint (master authorized
+     * networks). Unset: any address may connect, and every request still needs Google IAM.
+     */
+    masterAuthorizedCidrs: z.array(z.cidrv4()).min(1).optional(),
+    /** Seconds a removed endpoint (scale-in, rollout) keeps serving its in-flight requests at the load balancer. @default 30 */
+    connectionDrainingSeconds: z.number().int().min(0).max(3600).default(30),
 });
 
 /** Every `apfa:*` key a stack may set, with its schema. */
@@ -189,6 +420,7 @@ const stackSchema = z.strictObject({
     scaling: scalingSchema.prefault({}),
     monitoring: monitoringSchema.prefault({}),
     release: releaseSchema.prefault({}),
+    rollout: rolloutSchema.prefault({}),
     tags: labelMap.default({}),
     grafanaAdminPassword: z.string().min(12, "use at least 12 characters").optional(),
     docker: dockerSchema.optional(),
@@ -428,6 +660,24 @@ function crossFieldProblems(own: Record<string, unknown>, all: Readonly<Record<s
             }
             if (!gcp.data.project && typeof all["gcp:project"] !== "string") {
                 problems.push(`${NAMESPACE}:gcp.project: required (or set the gcp:project provider setting)`);
+            }
+            const ranges: Record<string, string> = {
+                subnetCidr: gcp.data.subnetCidr,
+                podsCidr: gcp.data.podsCidr,
+                servicesCidr: gcp.data.servicesCidr,
+                masterCidr: gcp.data.masterCidr,
+            };
+            if (needsProxyOnlySubnet(gcp.data.gatewayClass)) {
+                ranges.proxyOnlyCidr = gcp.data.proxyOnlyCidr;
+            }
+            for (const overlap of overlappingRanges(ranges)) {
+                problems.push(`${NAMESPACE}:gcp: ${overlap}; GKE needs disjoint ranges`);
+            }
+        }
+        const tags = labelMap.safeParse(own.tags ?? {});
+        if (tags.success) {
+            for (const keys of labelKeyCollisions(tags.data)) {
+                problems.push(`${NAMESPACE}:tags: ${keys.join(", ")} become the same GCP label key; keep one`);
             }
         }
     }

@@ -34,5 +34,8 @@ export const grafanaUrl = monitoring?.grafanaUrl;
 export const prometheusUrl = monitoring?.prometheusUrl;
 /** Grafana's admin password (secret: `pulumi stack output grafanaAdminPassword --show-secrets`). */
 export const grafanaAdminPassword = monitoring?.adminPassword;
-/** Target-specific outputs (cluster and service names, target groups, kubeconfig, …). */
-export const target = pulumi.output(cluster.extraOutputs);
+/**
+ * Target-specific outputs (cluster and service names, target groups, kubeconfig, …). A plain object
+ * of Outputs, so a secret field (a kubeconfig) stays secret without hiding its plain siblings.
+ */
+export const target: Readonly<Record<string, pulumi.Output<unknown>>> = cluster.extraOutputs;

@@ -12,6 +12,27 @@ type InvokeFn = (inputs: Inputs) => Inputs;
 
 const ACCOUNT = "123456789012";
 
+// --- Azure (AKS target): recognisable fake ids.
+const AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
+const AZURE_TENANT = "99999999-9999-9999-9999-999999999999";
+
+function azureGroupId(inputs: Inputs): string {
+    return `/subscriptions/${AZURE_SUBSCRIPTION}/resourceGroups/${String(inputs.resourceGroupName)}`;
+}
+
+/** A kubeconfig shaped like AKS's local-account user credentials (certificate auth). */
+function mockAksKubeconfig(cluster: string): string {
+    return [
+        "apiVersion: v1",
+        "kind: Config",
+        `clusters: [{name: ${cluster}, cluster: {server: "https://${cluster}-abcdef12.hcp.westeurope.azmk8s.io:443", certificate-authority-data: bW9jaw==}}]`,
+        `users: [{name: clusterUser_${cluster}, user: {client-certificate-data: bW9jaw==, client-key-data: bW9jaw==, token: mock-token}}]`,
+        `contexts: [{name: ${cluster}, context: {cluster: ${cluster}, user: clusterUser_${cluster}}}]`,
+        `current-context: ${cluster}`,
+        "",
+    ].join("\n");
+}
+
 function awsRegion(inputs: Inputs): string {
     return typeof inputs.region === "string" ? inputs.region : "eu-west-1";
 }
@@ -28,6 +49,80 @@ export const COMPUTED: Record<string, StateFn> = {
     }),
     "docker:index/network:Network": (name, inputs) => ({ name: inputs.name ?? name }),
     "docker:index/volume:Volume": (name, inputs) => ({ name: inputs.name ?? name }),
+    // --- GCP (GKE target): what GKE and IAM compute and the program reads.
+    "gcp:container/cluster:Cluster": (name) => ({
+        endpoint: "203.0.113.10",
+        // base64 of a PEM block: recognisably fake, shaped like what GKE returns.
+        masterAuth: { clusterCaCertificate: Buffer.from(`-----BEGIN CERTIFICATE-----\nmock-ca-${name}\n-----END CERTIFICATE-----\n`).toString("base64") },
+    }),
+    // GKE names a pool from namePrefix plus a generated suffix.
+    "gcp:container/nodePool:NodePool": (_name, inputs) => ({ name: inputs.name ?? `${String(inputs.namePrefix ?? "pool-")}20260101000000000000000001` }),
+    "gcp:serviceaccount/account:Account": (_name, inputs) => ({ email: `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com` }),
+    // --- AWS (ECS target): ARNs and names AWS assigns that the program reads (policies, outputs).
+    "aws:lb/loadBalancer:LoadBalancer": (name) => ({
+        arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:loadbalancer/app/${name}/0123456789abcdef`,
+        dnsName: `${name}-123456789.eu-west-1.elb.amazonaws.com`,
+        zoneId: "Z32O12XQLNTSW2",
+    }),
+    "aws:lb/targetGroup:TargetGroup": (name) => ({ arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:targetgroup/${name}/0123456789abcdef` }),
+    "aws:lb/listener:Listener": (name) => ({ arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:listener/app/alb/0123456789abcdef/${name}` }),
+    "aws:lb/listenerRule:ListenerRule": (name) => ({
+        arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:listener-rule/app/alb/0123456789abcdef/${name}/0123456789abcdef`,
+    }),
+    "aws:cloudwatch/logGroup:LogGroup": (name, inputs) => ({ arn: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${String(inputs.name ?? name)}` }),
+    "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name }),
+    "aws:ecs/cluster:Cluster": (name, inputs) => ({ arn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/${String(inputs.name ?? name)}`, name: inputs.name ?? name }),
+    "aws:ecs/service:Service": (name, inputs) => ({ name: inputs.name ?? name }),
+    "aws:ecs/taskDefinition:TaskDefinition": (_name, inputs) => ({ arn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/${String(inputs.family)}:1` }),
+    "aws:secretsmanager/secret:Secret": (name, inputs) => ({
+        arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${String(inputs.namePrefix ?? `${name}-`)}20260101000000000000000001-AbCdEf`,
+    }),
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": (name, inputs) => ({ id: `ns-${name}`, name: inputs.name ?? name }),
+    "aws:servicediscovery/service:Service": (name, inputs) => ({ arn: `arn:aws:servicediscovery:eu-west-1:${ACCOUNT}:service/srv-${name}`, name: inputs.name ?? name }),
+    // --- Azure (AKS target) and the Kubernetes layer: names/ids ARM assigns, cluster identities,
+    // and the address a Gateway controller writes into the Gateway's status.
+    "azure-native:resources:ResourceGroup": (name, inputs) => {
+        const rg = String(inputs.resourceGroupName ?? name);
+        return { name: rg, id: `/subscriptions/${AZURE_SUBSCRIPTION}/resourceGroups/${rg}` };
+    },
+    "azure-native:network:VirtualNetwork": (name, inputs) => {
+        const vnet = String(inputs.virtualNetworkName ?? name);
+        return { name: vnet, id: `${azureGroupId(inputs)}/providers/Microsoft.Network/virtualNetworks/${vnet}` };
+    },
+    "azure-native:network:Subnet": (name, inputs) => {
+        const subnet = String(inputs.subnetName ?? name);
+        return {
+            name: subnet,
+            id: `${azureGroupId(inputs)}/providers/Microsoft.Network/virtualNetworks/${String(inputs.virtualNetworkName)}/subnets/${subnet}`,
+        };
+    },
+    "azure-native:managedidentity:UserAssignedIdentity": (name, inputs) => {
+        const identity = String(inputs.resourceName ?? name);
+        return {
+            name: identity,
+            id: `${azureGroupId(inputs)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${identity}`,
+            principalId: "11111111-1111-1111-1111-111111111111",
+            clientId: "22222222-2222-2222-2222-222222222222",
+        };
+    },
+    "azure-native:authorization:RoleAssignment": () => ({ name: "33333333-3333-3333-3333-333333333333" }),
+    "azure-native:containerservice:ManagedCluster": (name, inputs) => {
+        const cluster = String(inputs.resourceName ?? name);
+        return {
+            name: cluster,
+            id: `${azureGroupId(inputs)}/providers/Microsoft.ContainerService/managedClusters/${cluster}`,
+            fqdn: `${String(inputs.dnsPrefix ?? cluster)}-abcdef12.hcp.westeurope.azmk8s.io`,
+            oidcIssuerProfile: { enabled: true, issuerURL: `https://westeurope.oic.prod-aks.azure.com/${AZURE_TENANT}/44444444-4444-4444-4444-444444444444/` },
+            identityProfile: { kubeletidentity: { objectId: "55555555-5555-5555-5555-555555555555", clientId: "66666666-6666-6666-6666-666666666666" } },
+        };
+    },
+    "azure-native:containerservice:AgentPool": (name, inputs) => ({ name: String(inputs.agentPoolName ?? name) }),
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": () => ({
+        status: {
+            addresses: [{ type: "IPAddress", value: "203.0.113.80" }],
+            conditions: [{ type: "Programmed", status: "True", reason: "Programmed" }],
+        },
+    }),
 };
 
 /** Results of invokes (data sources) by token. */
@@ -44,6 +139,16 @@ export const INVOKES: Record<string, InvokeFn> = {
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/synth`, userId: "AIDSYNTH" }),
     "aws:index/getRegion:getRegion": () => ({ name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+    // --- Azure (AKS target)
+    "azure-native:authorization:getClientConfig": () => ({
+        subscriptionId: AZURE_SUBSCRIPTION,
+        tenantId: AZURE_TENANT,
+        clientId: "77777777-7777-7777-7777-777777777777",
+        objectId: "88888888-8888-8888-8888-888888888888",
+    }),
+    "azure-native:containerservice:listManagedClusterUserCredentials": (inputs) => ({
+        kubeconfigs: [{ name: "clusterUser", value: Buffer.from(mockAksKubeconfig(String(inputs.resourceName))).toString("base64") }],
+    }),
 };
 
 /** Generic computed outputs every resource gets unless its type says otherwise. */

@@ -96,6 +96,26 @@ function redact(value: unknown, where: string, secretPaths: string[]): unknown {
 }
 
 /**
+ * A stack output's value as the engine would record it: a plain object's fields one by one (so one
+ * secret field does not hide the others), an Output resolved, secrets as "[secret]".
+ */
+async function resolveOutput(value: unknown): Promise<unknown> {
+    if (value && typeof value === "object" && !pulumi.Output.isInstance(value) && !Array.isArray(value)) {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) {
+            out[k] = await resolveOutput(v);
+        }
+        return out;
+    }
+    const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
+    const [resolved, secret] = await Promise.all([
+        new Promise<unknown>((resolve) => output.apply((v) => resolve(v))),
+        (output as unknown as { isSecret: Promise<boolean> }).isSecret,
+    ]);
+    return secret ? REDACTED : redact(resolved, "", []);
+}
+
+/**
  * Runs the program for `stack` under mocks and returns the plan.
  * @param overrides config keys replaced for this run (`null` removes a key)
  * @throws the program's own error (e.g. ConfigError) when it fails
@@ -162,12 +182,7 @@ export async function synthesize(stack: string, overrides: Record<string, unknow
     }
     const outputs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(program)) {
-        const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
-        const [resolved, secret] = await Promise.all([
-            new Promise<unknown>((resolve) => output.apply((v) => resolve(v))),
-            (output as unknown as { isSecret: Promise<boolean> }).isSecret,
-        ]);
-        outputs[key] = secret ? REDACTED : redact(resolved, key, []);
+        outputs[key] = await resolveOutput(value);
     }
     await pulumi.runtime.disconnect();
     process.off("unhandledRejection", onRejection);

@@ -1,28 +1,181 @@
+/**
+ * The GCP target: a regional GKE Standard cluster with an autoscaling APFA node pool, and the
+ * shared Kubernetes layer on it behind a GKE-managed Gateway.
+ *
+ * Plan of the constructor:
+ *   1. network   — custom VPC, nodes subnet (Pod/Service secondary ranges), Cloud Router + NAT,
+ *                  proxy-only subnet for regional Gateway classes
+ *   2. identity  — a least-privilege node service account and its five project roles
+ *   3. cluster   — private nodes, Workload Identity, Gateway API, Dataplane V2, shielded nodes,
+ *                  release channel, deletion protection; the default pool removed
+ *   4. node pool — autoscaled per zone, auto-repair/upgrade, GKE metadata server
+ *   5. access    — a kubeconfig (gke-gcloud-auth-plugin exec, secret) and a Kubernetes provider
+ *   6. workload  — KubernetesApfa (chart per slot, Gateway + weighted HTTPRoute, aux services),
+ *                  plus a GKE HealthCheckPolicy and GCPBackendPolicy per slot Service
+ *
+ * @pulumi/gcp is imported only by this folder, which src/cluster.ts loads only for gcp stacks.
+ */
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
 import { CLUSTER_TYPES } from "../../cluster";
 import type { GcpConfig, Slot } from "../../config";
+import { SLOTS } from "../../config";
+import { KubernetesApfa } from "../../kubernetes";
 import type { TrafficWeights } from "../../release/weights";
+import { backendPolicy, healthCheckPolicy } from "./gke-policies";
+import {
+    APFA_POOL_LABEL,
+    createCluster,
+    createNetwork,
+    createNodePool,
+    createNodeServiceAccount,
+    type GkeNetwork,
+    type NodeIdentity,
+} from "./infra";
+import { gkeContextName, gkeKubeconfig } from "./kubeconfig";
+import { gatewaySourceRanges } from "./network";
+
+export { APFA_POOL_LABEL, NODE_SERVICE_ACCOUNT_ROLES } from "./infra";
 
 export interface GkeClusterArgs {
+    /** Validated config of a `gcp` stack (project, region, pool bounds, Gateway class, …). */
     readonly config: GcpConfig;
 }
 
-/** GCP target: not yet available; it fails clearly instead of deploying half a stack. */
-export class GkeCluster extends pulumi.ComponentResource implements ApfaCluster {
-    readonly url!: pulumi.Output<string>;
-    readonly slots!: Record<Slot, SlotDeployment>;
-    readonly weights!: TrafficWeights;
-    readonly trafficUrn!: pulumi.Output<string>;
-    readonly extraOutputs!: Record<string, pulumi.Output<unknown>>;
+/** Labels of the Kubernetes objects this component adds next to the shared layer's. */
+const POLICY_LABELS = {
+    "app.kubernetes.io/name": "apfa",
+    "app.kubernetes.io/part-of": "apfa",
+    "app.kubernetes.io/managed-by": "pulumi",
+} as const;
 
-    constructor(name: string, _args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+/** Chart values the GKE path adds for both slots: run APFA on the APFA node pool. */
+export function gkeChartValues(): Record<string, unknown> {
+    return { nodeSelector: { [APFA_POOL_LABEL.key]: APFA_POOL_LABEL.value } };
+}
+
+/** The `gcloud` command that writes the same kubeconfig entry on an operator's machine. */
+export function getCredentialsCommand(project: string, region: string, clusterName: string): string {
+    return `gcloud container clusters get-credentials ${clusterName} --region ${region} --project ${project}`;
+}
+
+export class GkeCluster extends pulumi.ComponentResource implements ApfaCluster {
+    readonly url: pulumi.Output<string>;
+    readonly slots: Readonly<Record<Slot, SlotDeployment>>;
+    readonly weights: TrafficWeights;
+    readonly trafficUrn: pulumi.Output<string>;
+    readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
+
+    readonly network: GkeNetwork;
+    /** The nodes' service account and its role bindings. */
+    readonly nodeIdentity: NodeIdentity;
+    readonly cluster: gcp.container.Cluster;
+    readonly nodePool: gcp.container.NodePool;
+    /** Kubeconfig using gke-gcloud-auth-plugin (a Pulumi secret; it holds no credential itself). */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** The Kubernetes provider every in-cluster resource of the stack uses. */
+    readonly provider: k8s.Provider;
+    /** The shared Kubernetes layer: namespace, chart per slot, Gateway, HTTPRoute, aux services. */
+    readonly kubernetes: KubernetesApfa;
+    /** The load balancer's health check of each slot (APFA's health path on APFA's port). */
+    readonly healthCheckPolicies: Readonly<Record<Slot, k8s.apiextensions.CustomResource>>;
+    /** Backend settings of each slot (connection draining). */
+    readonly backendPolicies: Readonly<Record<Slot, k8s.apiextensions.CustomResource>>;
+
+    constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_TYPES.gcp, name, {}, opts);
-        throw new pulumi.ResourceError("The gcp target (GKE) is not yet available in this version of apfa-infra.", this);
+        const config = args.config;
+        const { project, region } = config.gcp;
+
+        this.network = createNetwork(name, config, this);
+        this.nodeIdentity = createNodeServiceAccount(name, config, this);
+        this.cluster = createCluster(name, config, this.network, this.nodeIdentity, this);
+        this.nodePool = createNodePool(name, config, this.cluster, this.nodeIdentity, this);
+
+        this.kubeconfig = pulumi.secret(
+            pulumi
+                .all([this.cluster.name, this.cluster.endpoint, this.cluster.masterAuth])
+                .apply(([clusterName, endpoint, masterAuth]) =>
+                    gkeKubeconfig({
+                        contextName: gkeContextName(project, region, clusterName),
+                        endpoint,
+                        caCertificate: masterAuth.clusterCaCertificate,
+                    }),
+                ),
+        );
+        // Workloads need nodes: the provider (and so every in-cluster resource) waits for the pool.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.nodePool] });
+
+        this.kubernetes = new KubernetesApfa(
+            `${name}-apfa`,
+            {
+                config,
+                provider: this.provider,
+                gatewayClassName: config.gcp.gatewayClass,
+                chartValues: gkeChartValues(),
+                // Public images (Prometheus, Grafana) come through Cloud NAT; regional Gateway
+                // classes cannot be programmed before their proxy-only subnet exists.
+                dependsOn: [this.network.nat, ...(this.network.proxyOnlySubnet ? [this.network.proxyOnlySubnet] : [])],
+                // APFA's port admits only the load balancer and Prometheus (Dataplane V2 enforces it).
+                gatewayPeers: gatewaySourceRanges(config.gcp.gatewayClass, config.gcp.proxyOnlyCidr).map((cidr) => ({ ipBlock: { cidr } })),
+            },
+            { parent: this },
+        );
+
+        const healthChecks = {} as Record<Slot, k8s.apiextensions.CustomResource>;
+        const backends = {} as Record<Slot, k8s.apiextensions.CustomResource>;
+        // The policies need the namespace and the slots' Services (made by the releases), not the
+        // Gateway: attached early, the load balancer's first health checks already use the health path.
+        const policyOpts: pulumi.CustomResourceOptions = {
+            parent: this,
+            provider: this.provider,
+            dependsOn: [this.kubernetes.namespace, ...SLOTS.map((slot) => this.kubernetes.releases[slot])],
+        };
+        for (const slot of SLOTS) {
+            const serviceName = this.kubernetes.serviceName(slot);
+            const common = { namespace: this.kubernetes.namespaceName, serviceName, labels: { ...POLICY_LABELS, "apfa.io/slot": slot } };
+            healthChecks[slot] = new k8s.apiextensions.CustomResource(
+                `${name}-${slot}-health-check`,
+                healthCheckPolicy({ ...common, name: `${serviceName}-health`, port: config.app.port, requestPath: config.app.healthPath }),
+                policyOpts,
+            );
+            backends[slot] = new k8s.apiextensions.CustomResource(
+                `${name}-${slot}-backend-policy`,
+                backendPolicy({ ...common, name: `${serviceName}-backend`, drainingTimeoutSec: config.gcp.connectionDrainingSeconds }),
+                policyOpts,
+            );
+        }
+        this.healthCheckPolicies = healthChecks;
+        this.backendPolicies = backends;
+
+        this.url = this.kubernetes.url;
+        this.slots = this.kubernetes.slots;
+        this.weights = this.kubernetes.weights;
+        this.trafficUrn = this.kubernetes.trafficUrn;
+        this.extraOutputs = {
+            clusterName: this.cluster.name,
+            location: this.cluster.location,
+            kubeconfig: this.kubeconfig,
+            gatewayClass: pulumi.output(config.gcp.gatewayClass),
+            namespace: pulumi.output(this.kubernetes.namespaceName),
+            nodePool: this.nodePool.name,
+            nodeServiceAccount: this.nodeIdentity.serviceAccount.email,
+            getCredentials: this.cluster.name.apply((clusterName) => getCredentialsCommand(project, region, clusterName)),
+        };
+
+        this.registerOutputs({
+            url: this.url,
+            weights: this.weights,
+            trafficUrn: this.trafficUrn,
+            ...this.extraOutputs,
+        });
     }
 
-    runService(_spec: AuxServiceSpec, _parent: pulumi.Resource): AuxService {
-        throw new Error("The gcp target is not yet available.");
+    /** Prometheus, Grafana, …: placed by the shared Kubernetes layer on this cluster. */
+    runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {
+        return this.kubernetes.runService(spec, parent);
     }
 }

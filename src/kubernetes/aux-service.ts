@@ -1,0 +1,251 @@
+/**
+ * Auxiliary container services (Prometheus, Grafana) on Kubernetes: the `runService` capability of
+ * the ApfaCluster contract. Per service: ServiceAccount (no token, no RBAC: discovery is DNS),
+ * ConfigMap with its files, Secret with its secret env, a PVC for its data, a Deployment, a
+ * ClusterIP Service and a NetworkPolicy. Nothing is exposed outside the cluster; operators use
+ * `kubectl port-forward`.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { AuxService, AuxServiceSpec } from "../cluster";
+import { managedLabels } from "./labels";
+import { SCRAPER_LABEL, serviceFqdn } from "./names";
+import { auxNetworkPolicy } from "./network-policy";
+import { cpuQuantity, memoryQuantity } from "./values";
+
+/** One file of the spec as a ConfigMap key mounted at its path. */
+export interface AuxFileMount {
+    readonly key: string;
+    readonly path: string;
+}
+
+const CONFIG_KEY_RE = /[^-._a-zA-Z0-9]/g;
+
+/**
+ * ConfigMap keys for the spec's files: `<n>-<basename>` in path order. Keys may not hold "/", and
+ * the index keeps two files with one basename apart.
+ * @throws Error on a relative path.
+ */
+export function auxFileMounts(files: Readonly<Record<string, unknown>>): AuxFileMount[] {
+    return Object.keys(files)
+        .sort()
+        .map((file, index) => {
+            if (!file.startsWith("/") || file.endsWith("/")) {
+                throw new Error(`aux service file paths must be absolute file paths, got ${JSON.stringify(file)}`);
+            }
+            const base = file.slice(file.lastIndexOf("/") + 1).replace(CONFIG_KEY_RE, "_");
+            return { key: `${index}-${base}`.slice(0, 253), path: file };
+        });
+}
+
+/** Labels that select an auxiliary service's pods. */
+export function auxSelectorLabels(spec: Pick<AuxServiceSpec, "name">): Record<string, string> {
+    return { "app.kubernetes.io/name": spec.name, "app.kubernetes.io/instance": spec.name };
+}
+
+/** Labels of an auxiliary service's objects; pods of a discovering service may scrape APFA. */
+export function auxLabels(spec: Pick<AuxServiceSpec, "name" | "discoversTargets">, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+        ...managedLabels(spec.name, "auxiliary", extra),
+        ...(spec.discoversTargets ? { [SCRAPER_LABEL]: "true" } : {}),
+    };
+}
+
+/** What an operator runs to reach a ClusterIP service from their machine. */
+export function portForwardInstructions(namespace: string, service: string, port: number, localPort: number): string {
+    return `kubectl -n ${namespace} port-forward svc/${service} ${localPort}:${port}, then open http://localhost:${localPort}`;
+}
+
+/** The service's in-cluster URL. */
+export function auxInternalUrl(namespace: string, service: string, port: number): string {
+    return `http://${serviceFqdn(service, namespace)}:${port}`;
+}
+
+/**
+ * The Deployment spec of an auxiliary service (pure: names of the ConfigMap/Secret/PVC are given).
+ * One replica; `Recreate` when it owns a ReadWriteOnce volume (two pods on one TSDB would fight
+ * over it), else a surge rollout.
+ */
+export function auxDeploymentSpec(args: {
+    spec: AuxServiceSpec;
+    labels: Record<string, string>;
+    configMapName?: pulumi.Input<string>;
+    secretName?: pulumi.Input<string>;
+    claimName?: pulumi.Input<string>;
+}): k8s.types.input.apps.v1.DeploymentSpec {
+    const { spec } = args;
+    const selector = auxSelectorLabels(spec);
+    const mounts = auxFileMounts(spec.files);
+    const env: k8s.types.input.core.v1.EnvVar[] = [
+        ...Object.keys(spec.env ?? {})
+            .sort()
+            .map((name) => ({ name, value: (spec.env ?? {})[name] })),
+        ...(args.secretName === undefined
+            ? []
+            : Object.keys(spec.secretEnv ?? {})
+                  .sort()
+                  .map((name) => ({ name, valueFrom: { secretKeyRef: { name: args.secretName as pulumi.Input<string>, key: name } } }))),
+    ];
+    const volumes: k8s.types.input.core.v1.Volume[] = [];
+    const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [];
+    if (args.configMapName !== undefined && mounts.length > 0) {
+        volumes.push({ name: "files", configMap: { name: args.configMapName, defaultMode: 0o444 } });
+        // One subPath mount per file: the image's other files in those directories stay visible.
+        volumeMounts.push(...mounts.map((m) => ({ name: "files", mountPath: m.path, subPath: m.key, readOnly: true })));
+    }
+    if (spec.dataVolume && args.claimName !== undefined) {
+        volumes.push({ name: "data", persistentVolumeClaim: { claimName: args.claimName } });
+        volumeMounts.push({ name: "data", mountPath: spec.dataVolume.mountPath });
+    }
+    const size = { cpu: cpuQuantity(spec.resources.cpu), memory: memoryQuantity(spec.resources.memoryMiB) };
+    const httpGet = { path: spec.healthPath, port: "http" };
+    return {
+        replicas: 1,
+        revisionHistoryLimit: 3,
+        strategy: spec.dataVolume ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        selector: { matchLabels: selector },
+        template: {
+            metadata: { labels: { ...args.labels, ...selector } },
+            spec: {
+                serviceAccountName: spec.name,
+                automountServiceAccountToken: false,
+                enableServiceLinks: false,
+                securityContext: {
+                    runAsNonRoot: true,
+                    runAsUser: spec.runAsUser,
+                    fsGroup: spec.runAsUser,
+                    fsGroupChangePolicy: "OnRootMismatch",
+                    seccompProfile: { type: "RuntimeDefault" },
+                },
+                containers: [
+                    {
+                        name: spec.name,
+                        image: spec.image,
+                        args: spec.args ? [...spec.args] : undefined,
+                        ports: [{ name: "http", containerPort: spec.port, protocol: "TCP" }],
+                        env: env.length > 0 ? env : undefined,
+                        // Generous start-up (e.g. Prometheus replaying its WAL) before liveness counts.
+                        startupProbe: { httpGet, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 },
+                        readinessProbe: { httpGet, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+                        livenessProbe: { httpGet, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+                        resources: { requests: size, limits: size },
+                        securityContext: {
+                            runAsNonRoot: true,
+                            allowPrivilegeEscalation: false,
+                            privileged: false,
+                            // The spec does not say which paths an image writes besides its data
+                            // volume (Grafana writes under /var/lib/grafana), so the root stays writable.
+                            readOnlyRootFilesystem: false,
+                            capabilities: { drop: ["ALL"] },
+                            seccompProfile: { type: "RuntimeDefault" },
+                        },
+                        volumeMounts: volumeMounts.length > 0 ? volumeMounts : undefined,
+                    },
+                ],
+                volumes: volumes.length > 0 ? volumes : undefined,
+            },
+        },
+    };
+}
+
+export interface AuxServiceContext {
+    /** Logical-name prefix of the owning cluster component. */
+    readonly name: string;
+    readonly namespace: pulumi.Input<string>;
+    /** Plain namespace name (for URLs). */
+    readonly namespaceName: string;
+    readonly provider: k8s.Provider;
+    /** Labels every object gets (the stack's tags). */
+    readonly commonLabels: Record<string, string>;
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Creates an auxiliary service's objects under `parent` and returns its URLs. */
+export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {
+    if (!/^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$/.test(spec.name)) {
+        throw new Error(`aux service name must be a DNS label of at most 42 characters, got ${JSON.stringify(spec.name)}`);
+    }
+    const logical = `${ctx.name}-${spec.name}`;
+    const opts: pulumi.CustomResourceOptions = { parent, provider: ctx.provider, dependsOn: ctx.dependsOn };
+    const labels = auxLabels(spec, ctx.commonLabels);
+    const meta = (name?: string) => ({ name, namespace: ctx.namespace, labels });
+
+    new k8s.core.v1.ServiceAccount(`${logical}-sa`, { metadata: meta(spec.name), automountServiceAccountToken: false }, opts);
+
+    // ConfigMap and Secret are auto-named: Pulumi replaces them on a content change, so the new
+    // name rolls the Deployment (subPath mounts would not see in-place updates).
+    let configMap: k8s.core.v1.ConfigMap | undefined;
+    const mounts = auxFileMounts(spec.files);
+    if (mounts.length > 0) {
+        const data: Record<string, pulumi.Input<string>> = {};
+        for (const m of mounts) {
+            data[m.key] = spec.files[m.path];
+        }
+        configMap = new k8s.core.v1.ConfigMap(`${logical}-files`, { metadata: meta(), data }, opts);
+    }
+
+    let secret: k8s.core.v1.Secret | undefined;
+    const secretEnv = spec.secretEnv ?? {};
+    if (Object.keys(secretEnv).length > 0) {
+        const stringData: Record<string, pulumi.Input<string>> = {};
+        for (const key of Object.keys(secretEnv).sort()) {
+            stringData[key] = pulumi.secret(secretEnv[key]);
+        }
+        secret = new k8s.core.v1.Secret(`${logical}-env`, { metadata: meta(), type: "Opaque", stringData }, opts);
+    }
+
+    let claim: k8s.core.v1.PersistentVolumeClaim | undefined;
+    if (spec.dataVolume) {
+        claim = new k8s.core.v1.PersistentVolumeClaim(
+            `${logical}-data`,
+            {
+                metadata: {
+                    ...meta(`${spec.name}-data`),
+                    // The cluster's default class binds on first consumer: the Deployment's await
+                    // (pod running with the volume) is the check, not the claim's.
+                    annotations: { "pulumi.com/skipAwait": "true" },
+                },
+                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${spec.dataVolume.sizeGiB}Gi` } } },
+            },
+            // Data outlives a replaced Deployment; deleting the stack deletes it.
+            opts,
+        );
+    }
+
+    const deployment = new k8s.apps.v1.Deployment(
+        `${logical}`,
+        {
+            metadata: meta(spec.name),
+            spec: auxDeploymentSpec({
+                spec,
+                labels,
+                configMapName: configMap?.metadata.name,
+                secretName: secret?.metadata.name,
+                claimName: claim?.metadata.name,
+            }),
+        },
+        opts,
+    );
+
+    const service = new k8s.core.v1.Service(
+        `${logical}-svc`,
+        {
+            metadata: meta(spec.name),
+            spec: {
+                type: "ClusterIP",
+                selector: auxSelectorLabels(spec),
+                ports: [{ name: "http", port: spec.port, targetPort: "http", protocol: "TCP" }],
+            },
+        },
+        { ...opts, dependsOn: [deployment] },
+    );
+
+    const policy = auxNetworkPolicy({ name: spec.name, namespace: ctx.namespaceName, port: spec.port, podLabels: auxSelectorLabels(spec), labels });
+    new k8s.networking.v1.NetworkPolicy(`${logical}-netpol`, { metadata: { ...policy.metadata, namespace: ctx.namespace }, spec: policy.spec }, opts);
+
+    return {
+        internalUrl: service.metadata.name.apply((svc) => auxInternalUrl(ctx.namespaceName, svc, spec.port)),
+        operatorUrl: service.metadata.name.apply((svc) => portForwardInstructions(ctx.namespaceName, svc, spec.port, spec.operatorPort)),
+    };
+}

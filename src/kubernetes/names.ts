@@ -1,0 +1,40 @@
+/**
+ * Names of the Kubernetes objects of APFA, as pure functions. They follow the chart's naming rule
+ * (charts/apfa/templates/_helpers.tpl: a release named `<x>-<slot>` names every object of the slot
+ * `<x>-<slot>`), so the route, Prometheus and operators know them without reading chart output.
+ */
+import type { Slot } from "../config";
+
+/** Namespace of APFA, its route and the auxiliary services (one cluster per stack). */
+export const APFA_NAMESPACE = "apfa";
+
+/** Name of the public Gateway and of the one HTTPRoute that weights the slots. */
+export const GATEWAY_NAME = "apfa";
+export const ROUTE_NAME = "apfa";
+/** Listener of the Gateway the route attaches to. */
+export const GATEWAY_LISTENER = "http";
+/** Port of that listener. */
+export const GATEWAY_PORT = 80;
+
+/** Helm release of a slot (at most 53 characters: Helm's limit). */
+export function releaseName(slot: Slot): string {
+    return `apfa-${slot}`;
+}
+
+/** The slot's ClusterIP Service: the HTTPRoute's backend. Same name as its Deployment and HPA. */
+export function serviceName(slot: Slot): string {
+    return releaseName(slot);
+}
+
+/** The slot's headless Service: one A record per ready replica, for Prometheus DNS discovery. */
+export function headlessServiceName(slot: Slot): string {
+    return `${releaseName(slot)}-headless`;
+}
+
+/** Cluster-internal DNS name of a Service. */
+export function serviceFqdn(service: string, namespace: string): string {
+    return `${service}.${namespace}.svc.cluster.local`;
+}
+
+/** Label on pods allowed to scrape APFA's port (the NetworkPolicy admits them). */
+export const SCRAPER_LABEL = "apfa.io/scrapes-apfa";
