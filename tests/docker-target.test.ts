@@ -77,6 +77,15 @@ describe("dev stack (Docker target)", () => {
         assert.notEqual(find(p, CONTAINER, "apfa-dev-green-1").inputs.image, find(p, CONTAINER, "apfa-dev-blue-1").inputs.image);
     });
 
+    it("runs no container for a scaled-down slot", () => {
+        const p = synthStack("dev", { "apfa:release": { active: "green", green: {}, blue: { scaledDown: true } } });
+        assert.deepEqual(
+            ofType(p, CONTAINER).map((c) => c.name).filter((n) => /-(blue|green)-\d$/.test(n)),
+            ["apfa-dev-green-1", "apfa-dev-green-2"],
+        );
+        assert.match(nginxConf(p), /\* apfa-green:8000;/);
+    });
+
     it("publishes the weighted proxy on 127.0.0.1:8000 only", () => {
         const proxy = find(plan, CONTAINER, "apfa-dev-proxy");
         assert.deepEqual(proxy.inputs.ports, [{ internal: 8080, external: 8000, ip: "127.0.0.1" }]);

@@ -172,7 +172,10 @@ export class DockerCluster extends pulumi.ComponentResource implements ApfaClust
             APP_VERSION: slotImage(release, slot) ?? "local",
         };
         const containers: docker.Container[] = [];
-        for (let replica = 1; replica <= settings.replicasPerSlot; replica++) {
+        // A scaled-down slot (the old one, after a release's rollback window) runs no containers;
+        // config validation guarantees it has no traffic weight.
+        const replicas = release[slot].scaledDown ? 0 : settings.replicasPerSlot;
+        for (let replica = 1; replica <= replicas; replica++) {
             containers.push(
                 new docker.Container(
                     `${name}-${slot}-${replica}`,
