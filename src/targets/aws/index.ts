@@ -1,28 +1,183 @@
+/**
+ * The AWS target: APFA on ECS Fargate behind an internet-facing ALB.
+ *
+ * A VPC over N AZs (public subnets for the ALB and NAT gateways, private ones for every task, VPC
+ * endpoints for ECR/S3/Logs/Secrets Manager); one ECS service per blue/green slot, each in its own
+ * target group; and ONE listener rule that forwards to both target groups with the release
+ * weights — the only resource a weight change touches. Each slot autoscales on its own CPU.
+ * Auxiliary services (Prometheus, Grafana) run as Fargate services through `runService`.
+ */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
 import { CLUSTER_TYPES } from "../../cluster";
 import type { AwsConfig, Slot } from "../../config";
-import type { TrafficWeights } from "../../release/weights";
+import { SLOTS } from "../../config";
+import { slotImage, trafficWeights, type TrafficWeights } from "../../release/weights";
+import { AuxServices } from "./aux";
+import { createRole, ecsTasksTrustPolicy, executionRolePolicy, type AwsLocation } from "./iam";
+import { createLoadBalancer, type LoadBalancer } from "./loadBalancer";
+import { ecsClusterName, logGroupName, slotServiceName } from "./names";
+import { createNetwork, type Network } from "./network";
+import { createSlotScaling, type SlotScaling } from "./scaling";
+import { createAppSecurityGroups, type AppSecurityGroups } from "./securityGroups";
+import { createSlotService, type SlotService } from "./service";
+import { awsTags } from "./tags";
 
 export interface EcsClusterArgs {
+    /** Validated config of an `aws` stack (`apfa:aws`, `apfa:app`, `apfa:scaling`, `apfa:release`, `aws:region`). */
     readonly config: AwsConfig;
 }
 
-/** AWS target: not yet available; it fails clearly instead of deploying half a stack. */
+/** The public URL: the configured domain, else the ALB's own DNS name; https with a certificate. */
+export function publicUrl(scheme: "http" | "https", albDnsName: string, domainName?: string): string {
+    return `${scheme}://${domainName ?? albDnsName}`;
+}
+
 export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster {
-    readonly url!: pulumi.Output<string>;
-    readonly slots!: Record<Slot, SlotDeployment>;
-    readonly weights!: TrafficWeights;
-    readonly trafficUrn!: pulumi.Output<string>;
-    readonly extraOutputs!: Record<string, pulumi.Output<unknown>>;
+    readonly url: pulumi.Output<string>;
+    readonly slots: Readonly<Record<Slot, SlotDeployment>>;
+    readonly weights: TrafficWeights;
+    readonly trafficUrn: pulumi.Output<string>;
+    readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
 
-    constructor(name: string, _args: EcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    readonly network: Network;
+    readonly securityGroups: AppSecurityGroups;
+    readonly loadBalancer: LoadBalancer;
+    readonly cluster: aws.ecs.Cluster;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    /** Task definition and ECS service per slot. */
+    readonly services: Readonly<Record<Slot, SlotService>>;
+    /** Autoscaling target and policy per slot. */
+    readonly scaling: Readonly<Record<Slot, SlotScaling>>;
+
+    private readonly aux: AuxServices;
+
+    constructor(name: string, args: EcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_TYPES.aws, name, {}, opts);
-        throw new pulumi.ResourceError("The aws target (ECS Fargate) is not yet available in this version of apfa-infra.", this);
+        const config = args.config;
+        this.weights = trafficWeights(config.release);
+
+        const location = awsLocation(config, this);
+        this.network = createNetwork(name, config, this);
+        this.securityGroups = createAppSecurityGroups(name, config, this.network, this);
+        this.loadBalancer = createLoadBalancer(name, config, this.network, this.securityGroups, this.weights, this);
+
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            { name: logGroupName(config.prefix), retentionInDays: config.aws.logRetentionDays, tags: awsTags(config, logGroupName(config.prefix)) },
+            { parent: this },
+        );
+        this.cluster = new aws.ecs.Cluster(
+            `${name}-cluster`,
+            {
+                name: ecsClusterName(config.prefix),
+                settings: [{ name: "containerInsights", value: "enabled" }],
+                tags: awsTags(config, ecsClusterName(config.prefix)),
+            },
+            { parent: this },
+        );
+
+        const roles = createAppRoles(name, config, this.logGroup, location, this);
+        const services = {} as Record<Slot, SlotService>;
+        const scaling = {} as Record<Slot, SlotScaling>;
+        const slots = {} as Record<Slot, SlotDeployment>;
+        for (const slot of SLOTS) {
+            services[slot] = createSlotService(
+                name,
+                slot,
+                {
+                    config,
+                    network: this.network,
+                    cluster: this.cluster,
+                    executionRoleArn: roles.execution.role.arn,
+                    taskRoleArn: roles.task.role.arn,
+                    taskSecurityGroupId: this.securityGroups.tasks.id,
+                    targetGroup: this.loadBalancer.targetGroups[slot],
+                    // The target group must be attached to the ALB (through the rule) before a service can register in it.
+                    dependsOn: [this.loadBalancer.trafficRule, ...roles.execution.grants],
+                },
+                this,
+            );
+            scaling[slot] = createSlotScaling(name, slot, config, this.cluster, services[slot].service, this);
+            slots[slot] = {
+                slot,
+                weight: this.weights[slot],
+                discovery: {
+                    kind: "ecs",
+                    region: config.region,
+                    clusterName: ecsClusterName(config.prefix),
+                    serviceName: slotServiceName(config.prefix, slot),
+                    port: config.app.port,
+                },
+            };
+        }
+        this.services = services;
+        this.scaling = scaling;
+        this.slots = slots;
+
+        this.aux = new AuxServices({
+            name,
+            config,
+            owner: this,
+            network: this.network,
+            cluster: this.cluster,
+            logGroup: this.logGroup,
+            location,
+            loadBalancer: this.loadBalancer,
+            groups: this.securityGroups,
+        });
+
+        this.trafficUrn = this.loadBalancer.trafficRule.urn;
+        this.url = this.loadBalancer.alb.dnsName.apply((dns) => publicUrl(this.loadBalancer.scheme, dns, config.aws.domainName));
+        this.extraOutputs = {
+            clusterName: this.cluster.name,
+            serviceNames: pulumi.output({ blue: services.blue.service.name, green: services.green.service.name }),
+            targetGroupArns: pulumi.output({ blue: this.loadBalancer.targetGroups.blue.arn, green: this.loadBalancer.targetGroups.green.arn }),
+            listenerRuleArn: this.loadBalancer.trafficRule.arn,
+            albDnsName: this.loadBalancer.alb.dnsName,
+            vpcId: this.network.vpc.id,
+        };
+
+        this.registerOutputs({
+            url: this.url,
+            weights: this.weights,
+            trafficUrn: this.trafficUrn,
+            ...this.extraOutputs,
+        });
     }
 
-    runService(_spec: AuxServiceSpec, _parent: pulumi.Resource): AuxService {
-        throw new Error("The aws target is not yet available.");
+    runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {
+        return this.aux.run(spec, parent);
     }
+}
+
+/** Account, partition and region of the stack, for ARNs and trust conditions. */
+function awsLocation(config: AwsConfig, parent: pulumi.Resource): pulumi.Output<AwsLocation> {
+    const identity = aws.getCallerIdentityOutput({}, { parent });
+    const partition = aws.getPartitionOutput({}, { parent });
+    return pulumi.all([identity.accountId, partition.partition]).apply(([accountId, partitionName]) => ({
+        accountId,
+        partition: partitionName,
+        region: config.region,
+    }));
+}
+
+/** APFA's execution role (pull its images, write its logs) and its task role (no grants: APFA calls no AWS API). */
+function createAppRoles(name: string, config: AwsConfig, logGroup: aws.cloudwatch.LogGroup, location: pulumi.Output<AwsLocation>, parent: pulumi.Resource) {
+    const trust = location.apply((where) => JSON.stringify(ecsTasksTrustPolicy(where)));
+    const images = SLOTS.map((slot) => slotImage(config.release, slot)).filter((i): i is string => i !== undefined);
+    const execution = createRole(
+        `${name}-app-execution`,
+        {
+            description: `ECS agent of ${config.prefix}'s APFA tasks: pull, logs`,
+            assumeRolePolicy: trust,
+            policies: { start: logGroup.arn.apply((logGroupArn) => JSON.stringify(executionRolePolicy({ logGroupArn, images }))) },
+        },
+        config,
+        parent,
+    );
+    const task = createRole(`${name}-app-task`, { description: `APFA tasks of ${config.prefix} (no AWS permissions)`, assumeRolePolicy: trust }, config, parent);
+    return { execution, task };
 }

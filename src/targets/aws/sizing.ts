@@ -67,3 +67,43 @@ export function describeFargateMemoryOptions(vcpu: number): string {
         ? `with ${vcpu} vCPU expected memoryMiB one of ${options.join(", ")}`
         : `with ${vcpu} vCPU expected memoryMiB ${first}-${last} in steps of ${step}`;
 }
+
+/** A Fargate task size as the ECS API takes it: CPU units and MiB, both as strings. */
+export interface FargateTaskSize {
+    /** CPU units, e.g. "512" for 0.5 vCPU. */
+    readonly cpu: string;
+    /** Memory in MiB, e.g. "1024". */
+    readonly memory: string;
+}
+
+/**
+ * The task-definition `cpu`/`memory` strings for an exact Fargate size.
+ * @throws Error naming the accepted memory sizes when the pair is not a Fargate size.
+ */
+export function fargateTaskSize(vcpu: number, memoryMiB: number): FargateTaskSize {
+    if (!isValidFargateSize(vcpu, memoryMiB)) {
+        throw new Error(`Fargate does not accept ${vcpu} vCPU with ${memoryMiB} MiB; ${describeFargateMemoryOptions(vcpu)}`);
+    }
+    return { cpu: String(fargateCpuUnits(vcpu)), memory: String(memoryMiB) };
+}
+
+/**
+ * The smallest (cheapest) Fargate size that gives at least `vcpu` and `memoryMiB`: the lowest CPU
+ * size that fits, then the lowest memory it allows at or above the request. Auxiliary services ask
+ * for what they need; Fargate only sells these shapes.
+ * @throws Error when the request exceeds the largest Fargate size.
+ */
+export function smallestFargateSizeFor(vcpu: number, memoryMiB: number): FargateTaskSize {
+    const wantedUnits = Math.ceil(vcpu * 1024 - 1e-9);
+    for (const option of FARGATE_SIZES) {
+        if (option.units < wantedUnits) {
+            continue;
+        }
+        const memory = fargateMemoryOptions(option.units / 1024).find((m) => m >= memoryMiB);
+        if (memory !== undefined) {
+            return { cpu: String(option.units), memory: String(memory) };
+        }
+    }
+    const largest = FARGATE_SIZES[FARGATE_SIZES.length - 1];
+    throw new Error(`No Fargate size has ${vcpu} vCPU and ${memoryMiB} MiB (the largest is ${largest.units / 1024} vCPU with ${largest.maxMiB} MiB)`);
+}

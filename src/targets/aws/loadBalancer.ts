@@ -1,0 +1,157 @@
+/**
+ * The internet-facing ALB with one target group per slot, and the ONE listener rule that carries
+ * the blue/green weights: a weight change updates that rule in place and nothing else.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { AwsConfig, Slot } from "../../config";
+import { SLOTS } from "../../config";
+import type { TrafficWeights } from "../../release/weights";
+import type { Network } from "./network";
+import type { AppSecurityGroups } from "./securityGroups";
+import { awsTags } from "./tags";
+
+/**
+ * TLS policy of the HTTPS listeners: AWS's current recommendation (TLS 1.3 and 1.2 with hybrid
+ * post-quantum key exchange, restricted to strong ciphers).
+ */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
+
+/** Priority of the weighted rule on the traffic listener (the only rule there). */
+export const TRAFFIC_RULE_PRIORITY = 1;
+
+/** Health-check timing of every target group: a healthy target in ~20 s, an unhealthy one out in ~30 s. */
+export const TARGET_HEALTH_CHECK = { interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 } as const;
+
+/** The rule's forward action: both target groups with the release weights, no group stickiness. */
+export function weightedForwardAction(weights: TrafficWeights, targetGroupArns: Readonly<Record<Slot, pulumi.Input<string>>>) {
+    return {
+        type: "forward",
+        forward: {
+            targetGroups: SLOTS.map((slot) => ({ arn: targetGroupArns[slot], weight: weights[slot] })),
+            // Stickiness would pin clients to a slot and slow a rollback down; it stays off.
+            stickiness: { enabled: false, duration: 1 },
+        },
+    };
+}
+
+/** A target group health check on `path` at the traffic port that wants a 200. */
+export function targetHealthCheck(path: string) {
+    return { enabled: true, path, port: "traffic-port", protocol: "HTTP", matcher: "200", ...TARGET_HEALTH_CHECK };
+}
+
+export interface LoadBalancer {
+    readonly alb: aws.lb.LoadBalancer;
+    /** "https" with a certificate, else "http". */
+    readonly scheme: "http" | "https";
+    readonly httpListener: aws.lb.Listener;
+    readonly httpsListener?: aws.lb.Listener;
+    /** The listener users' requests are forwarded from (HTTPS with a certificate, else HTTP). */
+    readonly trafficListener: aws.lb.Listener;
+    readonly targetGroups: Readonly<Record<Slot, aws.lb.TargetGroup>>;
+    /** The one resource that holds the weights. */
+    readonly trafficRule: aws.lb.ListenerRule;
+}
+
+export function createLoadBalancer(
+    name: string,
+    config: AwsConfig,
+    network: Network,
+    groups: AppSecurityGroups,
+    weights: TrafficWeights,
+    parent: pulumi.Resource,
+): LoadBalancer {
+    const settings = config.aws;
+    const opts = { parent };
+    const tags = (suffix: string, extra?: Record<string, string>) => awsTags(config, `${config.prefix}-${suffix}`, extra);
+
+    const alb = new aws.lb.LoadBalancer(
+        `${name}-alb`,
+        {
+            loadBalancerType: "application",
+            internal: false,
+            ipAddressType: "ipv4",
+            subnets: network.publicSubnets.map((s) => s.id),
+            securityGroups: [groups.alb.id],
+            // Requests with malformed headers are dropped instead of reaching APFA.
+            dropInvalidHeaderFields: true,
+            idleTimeout: 60,
+            tags: tags("alb"),
+        },
+        opts,
+    );
+
+    const targetGroups = {} as Record<Slot, aws.lb.TargetGroup>;
+    for (const slot of SLOTS) {
+        targetGroups[slot] = new aws.lb.TargetGroup(
+            `${name}-${slot}`,
+            {
+                vpcId: network.vpc.id,
+                targetType: "ip",
+                protocol: "HTTP",
+                protocolVersion: "HTTP1",
+                port: config.app.port,
+                deregistrationDelay: settings.deregistrationDelaySeconds,
+                healthCheck: targetHealthCheck(config.app.healthPath),
+                stickiness: { type: "lb_cookie", enabled: false },
+                tags: tags(`${slot}-tg`, { slot }),
+            },
+            opts,
+        );
+    }
+
+    const notFound = { type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" } };
+
+    let httpsListener: aws.lb.Listener | undefined;
+    let httpListener: aws.lb.Listener;
+    if (settings.certificateArn) {
+        httpsListener = new aws.lb.Listener(
+            `${name}-https`,
+            {
+                loadBalancerArn: alb.arn,
+                port: 443,
+                protocol: "HTTPS",
+                sslPolicy: TLS_POLICY,
+                certificateArn: settings.certificateArn,
+                defaultActions: [notFound],
+                tags: tags("https"),
+            },
+            opts,
+        );
+        httpListener = new aws.lb.Listener(
+            `${name}-http`,
+            {
+                loadBalancerArn: alb.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+                tags: tags("http"),
+            },
+            opts,
+        );
+    } else {
+        httpListener = new aws.lb.Listener(
+            `${name}-http`,
+            { loadBalancerArn: alb.arn, port: 80, protocol: "HTTP", defaultActions: [notFound], tags: tags("http") },
+            opts,
+        );
+    }
+    const trafficListener = httpsListener ?? httpListener;
+
+    // The weights live here and only here. The listener's own default action is a fixed 404 that
+    // this catch-all rule shadows, so a weight change is an in-place update of this one rule.
+    const trafficRule = new aws.lb.ListenerRule(
+        `${name}-traffic`,
+        {
+            listenerArn: trafficListener.arn,
+            priority: TRAFFIC_RULE_PRIORITY,
+            conditions: [{ pathPattern: { values: ["/*"] } }],
+            actions: [weightedForwardAction(weights, { blue: targetGroups.blue.arn, green: targetGroups.green.arn })],
+            tags: tags("traffic"),
+        },
+        opts,
+    );
+
+    return { alb, scheme: httpsListener ? "https" : "http", httpListener, httpsListener, trafficListener, targetGroups, trafficRule };
+}

@@ -1,0 +1,79 @@
+/**
+ * Per-slot autoscaling: Application Auto Scaling keeps each slot's service between the configured
+ * bounds, tracking the service's average CPU.
+ *
+ * How capacity follows the weight: neither bound depends on the weight (a weight change must touch
+ * only the listener rule). Each slot scales on its own CPU, and CPU follows the traffic the ALB
+ * sends it: a slot at weight 0 idles at `minReplicas`, a slot that receives more traffic scales out
+ * within `scaleOutCooldownSeconds`, and the slot that loses traffic scales in only after the longer
+ * `scaleInCooldownSeconds` — so a rollback finds the old slot still warm.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { AwsConfig, Slot } from "../../config";
+import { scalableResourceId } from "./names";
+import { awsTags } from "./tags";
+
+export const ECS_SCALABLE_DIMENSION = "ecs:service:DesiredCount";
+
+/**
+ * A slot's task-count bounds: the configured ones, or 0..0 when the release tool scaled the slot
+ * down (Application Auto Scaling then sets the service's desired count to 0; the target group and
+ * service stay, so scaling up again is a bounds change too).
+ */
+export function slotCapacity(config: Pick<AwsConfig, "scaling" | "release">, slot: Slot): { min: number; max: number } {
+    return config.release[slot].scaledDown ? { min: 0, max: 0 } : { min: config.scaling.minReplicas, max: config.scaling.maxReplicas };
+}
+
+/** The target-tracking configuration of a slot (pure, for tests). */
+export function cpuTargetTracking(scaling: AwsConfig["scaling"]) {
+    return {
+        targetValue: scaling.targetCpuPercent,
+        predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+        scaleOutCooldown: scaling.scaleOutCooldownSeconds,
+        scaleInCooldown: scaling.scaleInCooldownSeconds,
+        disableScaleIn: false,
+    };
+}
+
+export interface SlotScaling {
+    readonly target: aws.appautoscaling.Target;
+    readonly policy: aws.appautoscaling.Policy;
+}
+
+export function createSlotScaling(
+    name: string,
+    slot: Slot,
+    config: AwsConfig,
+    cluster: aws.ecs.Cluster,
+    service: aws.ecs.Service,
+    parent: pulumi.Resource,
+): SlotScaling {
+    const target = new aws.appautoscaling.Target(
+        `${name}-${slot}-scaling`,
+        {
+            serviceNamespace: "ecs",
+            scalableDimension: ECS_SCALABLE_DIMENSION,
+            // From the resources' outputs, so the target waits for the service to exist.
+            resourceId: pulumi.all([cluster.name, service.name]).apply(([clusterName, serviceName]) => scalableResourceId(clusterName, serviceName)),
+            minCapacity: slotCapacity(config, slot).min,
+            maxCapacity: slotCapacity(config, slot).max,
+            tags: awsTags(config, `${config.prefix}-${slot}-scaling`, { slot }),
+        },
+        { parent },
+    );
+    const policy = new aws.appautoscaling.Policy(
+        `${name}-${slot}-cpu`,
+        {
+            name: `${config.prefix}-${slot}-cpu`,
+            policyType: "TargetTrackingScaling",
+            serviceNamespace: target.serviceNamespace,
+            scalableDimension: target.scalableDimension,
+            resourceId: target.resourceId,
+            targetTrackingScalingPolicyConfiguration: cpuTargetTracking(config.scaling),
+        },
+        { parent },
+    );
+    return { target, policy };
+}

@@ -1,0 +1,126 @@
+/**
+ * One blue/green slot on ECS: a Fargate task definition and an ECS service registered in the
+ * slot's target group. The slot never knows its weight; the listener rule does.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { AwsConfig, Slot } from "../../config";
+import { slotImage } from "../../release/weights";
+import { APP_TMP_VOLUME, appContainerDefinitions, containerDefinitionsJson } from "./containers";
+import type { Network } from "./network";
+import { logGroupName, slotServiceName } from "./names";
+import { slotCapacity } from "./scaling";
+import { fargateTaskSize } from "./sizing";
+import { awsTags } from "./tags";
+
+/** Rolling deployment of a slot: full capacity stays up, a failing deployment rolls itself back. */
+export const ROLLING_DEPLOYMENT = {
+    deploymentMinimumHealthyPercent: 100,
+    deploymentMaximumPercent: 200,
+    deploymentCircuitBreaker: { enable: true, rollback: true },
+} as const;
+
+/** APFA's environment in a slot: app-wide env, the slot's own, then what the platform sets. */
+export function slotEnvironment(config: Pick<AwsConfig, "app" | "release">, slot: Slot): Record<string, string> {
+    return {
+        ...config.app.env,
+        ...config.release[slot].env,
+        PORT: String(config.app.port),
+        SLOT: slot,
+        APP_VERSION: slotImage(config.release, slot) ?? "unknown",
+    };
+}
+
+export interface SlotContext {
+    readonly config: AwsConfig;
+    readonly network: Network;
+    readonly cluster: aws.ecs.Cluster;
+    readonly executionRoleArn: pulumi.Input<string>;
+    readonly taskRoleArn: pulumi.Input<string>;
+    readonly taskSecurityGroupId: pulumi.Input<string>;
+    readonly targetGroup: aws.lb.TargetGroup;
+    /** Resources that must exist before the service (the rule that attaches the target group, IAM grants). */
+    readonly dependsOn: pulumi.Resource[];
+}
+
+export interface SlotService {
+    readonly taskDefinition: aws.ecs.TaskDefinition;
+    readonly service: aws.ecs.Service;
+}
+
+export function createSlotService(name: string, slot: Slot, ctx: SlotContext, parent: pulumi.Resource): SlotService {
+    const { config } = ctx;
+    const image = slotImage(config.release, slot);
+    if (!image) {
+        throw new pulumi.ResourceError(`apfa:release.${slot}.image: no image for slot ${slot} (and none for the active slot)`, parent);
+    }
+    const size = fargateTaskSize(config.app.cpu, config.app.memoryMiB);
+    const family = slotServiceName(config.prefix, slot);
+
+    const taskDefinition = new aws.ecs.TaskDefinition(
+        `${name}-${slot}-task`,
+        {
+            family,
+            requiresCompatibilities: ["FARGATE"],
+            networkMode: "awsvpc",
+            cpu: size.cpu,
+            memory: size.memory,
+            runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: config.aws.cpuArchitecture },
+            executionRoleArn: ctx.executionRoleArn,
+            taskRoleArn: ctx.taskRoleArn,
+            volumes: [{ name: APP_TMP_VOLUME }],
+            containerDefinitions: containerDefinitionsJson(
+                appContainerDefinitions({
+                    image,
+                    port: config.app.port,
+                    healthPath: config.app.healthPath,
+                    env: slotEnvironment(config, slot),
+                    logs: { logGroupName: logGroupName(config.prefix), region: config.region },
+                    slot,
+                    healthCheckStartPeriodSeconds: config.aws.healthCheckGracePeriodSeconds,
+                }),
+            ),
+            tags: awsTags(config, family, { slot }),
+        },
+        { parent },
+    );
+
+    const serviceName = slotServiceName(config.prefix, slot);
+    const service = new aws.ecs.Service(
+        `${name}-${slot}`,
+        {
+            name: serviceName,
+            cluster: ctx.cluster.arn,
+            taskDefinition: taskDefinition.arn,
+            launchType: "FARGATE",
+            platformVersion: "LATEST",
+            // The starting count only: Application Auto Scaling owns it from then on (ignoreChanges).
+            desiredCount: slotCapacity(config, slot).min,
+            networkConfiguration: {
+                subnets: ctx.network.privateSubnets.map((s) => s.id),
+                securityGroups: [ctx.taskSecurityGroupId],
+                assignPublicIp: false,
+            },
+            loadBalancers: [{ targetGroupArn: ctx.targetGroup.arn, containerName: "apfa", containerPort: config.app.port }],
+            healthCheckGracePeriodSeconds: config.aws.healthCheckGracePeriodSeconds,
+            deploymentController: { type: "ECS" },
+            deploymentConfiguration: { strategy: "ROLLING" },
+            ...ROLLING_DEPLOYMENT,
+            propagateTags: "SERVICE",
+            enableEcsManagedTags: true,
+            waitForSteadyState: true,
+            tags: awsTags(config, serviceName, { slot }),
+        },
+        {
+            parent,
+            dependsOn: ctx.dependsOn,
+            ignoreChanges: ["desiredCount"],
+            // Explicit name: a replacement must delete the old service first. Blue/green makes that
+            // safe: replace the idle slot.
+            deleteBeforeReplace: true,
+        },
+    );
+    return { taskDefinition, service };
+}
+

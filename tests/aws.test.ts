@@ -1,0 +1,553 @@
+/**
+ * The prod-aws stack, synthesized from its real stack file on Pulumi's mocks: what would be sent
+ * to AWS, asserted resource by resource.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { PROJECT_ROOT } from "../scripts/synth/stack-config";
+import { wildcardGrants, type PolicyDocument } from "../src/targets/aws/iam";
+import { INTERFACE_ENDPOINT_SERVICES } from "../src/targets/aws/network";
+import { planSubnets } from "../src/targets/aws/subnets";
+import { taskDefinitionProblems } from "./fixtures/aws/containerDefinitionSchema";
+import { changedResources, find, ofType, readStackFile, synthStack, type Plan, type PlannedResource } from "./helpers/synth";
+
+const STACK = "prod-aws";
+const PREFIX = "apfa-prod-aws";
+const APP_PORT = 8000;
+const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555";
+
+const T = {
+    vpc: "aws:ec2/vpc:Vpc",
+    subnet: "aws:ec2/subnet:Subnet",
+    nat: "aws:ec2/natGateway:NatGateway",
+    eip: "aws:ec2/eip:Eip",
+    routeTable: "aws:ec2/routeTable:RouteTable",
+    route: "aws:ec2/route:Route",
+    rta: "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    endpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+    sg: "aws:ec2/securityGroup:SecurityGroup",
+    ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    alb: "aws:lb/loadBalancer:LoadBalancer",
+    listener: "aws:lb/listener:Listener",
+    rule: "aws:lb/listenerRule:ListenerRule",
+    tg: "aws:lb/targetGroup:TargetGroup",
+    cluster: "aws:ecs/cluster:Cluster",
+    taskDef: "aws:ecs/taskDefinition:TaskDefinition",
+    service: "aws:ecs/service:Service",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    scalingTarget: "aws:appautoscaling/target:Target",
+    scalingPolicy: "aws:appautoscaling/policy:Policy",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+} as const;
+
+/** The mocks give every resource the id `<logical name>-id`. */
+const idOf = (logicalName: string) => `${logicalName}-id`;
+const SG = { alb: idOf(`${PREFIX}-alb-sg`), tasks: idOf(`${PREFIX}-tasks-sg`), prometheus: idOf(`${PREFIX}-prometheus-sg`) };
+
+function release(previewWeight: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { ...(readStackFile(STACK)["apfa:release"] as Record<string, unknown>), previewWeight, ...extra };
+}
+
+function awsSettings(extra: Record<string, unknown>) {
+    return { ...(readStackFile(STACK)["apfa:aws"] as Record<string, unknown>), ...extra };
+}
+
+interface Rule {
+    name: string;
+    securityGroupId: string;
+    ipProtocol: string;
+    fromPort?: number;
+    toPort?: number;
+    cidrIpv4?: string;
+    referencedSecurityGroupId?: string;
+}
+
+function rules(plan: Plan, type: string, securityGroupId: string): Rule[] {
+    return ofType(plan, type)
+        .map((r) => ({ name: r.name, ...(r.inputs as Omit<Rule, "name">) }))
+        .filter((r) => r.securityGroupId === securityGroupId);
+}
+
+/** A rule as a comparable string: "tcp:8000 from sg:<id>" / "tcp:80 from 0.0.0.0/0". */
+function describeRule(r: Rule): string {
+    const ports = r.ipProtocol === "-1" ? "all" : `${r.ipProtocol}:${r.fromPort}${r.toPort !== r.fromPort ? `-${r.toPort}` : ""}`;
+    return `${ports} ${r.referencedSecurityGroupId ? `sg:${r.referencedSecurityGroupId}` : r.cidrIpv4}`;
+}
+
+/** Whether the provider's Args of a resource type have a `tags` input (read from the installed SDK). */
+function hasTagsInput(type: string): boolean {
+    const match = /^aws:([a-z0-9]+)\/([A-Za-z0-9]+):([A-Za-z0-9]+)$/.exec(type);
+    assert.ok(match, `unexpected type token ${type}`);
+    const [, mod, file, cls] = match;
+    const dts = fs.readFileSync(path.join(PROJECT_ROOT, "node_modules", "@pulumi", "aws", mod, `${file}.d.ts`), "utf8");
+    const args = new RegExp(`export interface ${cls}Args \\{([\\s\\S]*?)\\n\\}`).exec(dts);
+    assert.ok(args, `no ${cls}Args in ${mod}/${file}.d.ts`);
+    return /\n\s+tags\?:/.test(args[1]);
+}
+
+function parseJson<T>(r: PlannedResource, key: string): T {
+    const text = r.inputs[key];
+    assert.equal(typeof text, "string", `${r.name}.${key} is a JSON string`);
+    return JSON.parse(text as string) as T;
+}
+
+describe("prod-aws stack (ECS Fargate target)", () => {
+    let plan: Plan;
+    before(() => {
+        plan = synthStack(STACK);
+    });
+
+    it("synthesizes from Pulumi.prod-aws.yaml with only the AWS SDK loaded", () => {
+        assert.ok(plan.resources.length > 60, `${plan.resources.length} resources`);
+        assert.ok(plan.loadedPackages.includes("@pulumi/aws"));
+        for (const other of ["@pulumi/azure-native", "@pulumi/gcp", "@pulumi/docker", "@pulumi/kubernetes"]) {
+            assert.ok(!plan.loadedPackages.includes(other), `${other} must not load for the aws target`);
+        }
+    });
+
+    it("parents every AWS resource under the cluster component or the monitoring component", () => {
+        const components = plan.resources.filter((r) => !r.custom).map((r) => r.urn);
+        for (const r of plan.resources.filter((x) => x.type.startsWith("aws:"))) {
+            assert.ok(components.includes(r.parent), `${r.type} ${r.name} has parent ${r.parent}`);
+        }
+    });
+
+    describe("network", () => {
+        it("spans 3 AZs with one public and one private subnet each, addressed by the subnet plan", () => {
+            const expected = planSubnets("10.40.0.0/16", 3);
+            const azs = new Set<string>();
+            for (const p of expected) {
+                const pub = find(plan, T.subnet, `${PREFIX}-public-${p.index}`);
+                const priv = find(plan, T.subnet, `${PREFIX}-private-${p.index}`);
+                assert.equal(pub.inputs.cidrBlock, p.publicCidr);
+                assert.equal(priv.inputs.cidrBlock, p.privateCidr);
+                assert.equal(pub.inputs.availabilityZone, priv.inputs.availabilityZone);
+                assert.equal(pub.inputs.mapPublicIpOnLaunch, false);
+                azs.add(String(priv.inputs.availabilityZone));
+            }
+            assert.deepEqual([...azs], ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+            assert.equal(ofType(plan, T.subnet).length, 6);
+            const vpc = find(plan, T.vpc, `${PREFIX}-vpc`);
+            assert.equal(vpc.inputs.cidrBlock, "10.40.0.0/16");
+            assert.equal(vpc.inputs.enableDnsHostnames, true);
+        });
+
+        it("spans 2 AZs when configured so", () => {
+            const two = synthStack(STACK, { "apfa:aws": awsSettings({ availabilityZoneCount: 2 }) });
+            assert.equal(ofType(two, T.subnet).length, 4);
+            assert.equal(ofType(two, T.nat).length, 2);
+            for (const e of ofType(two, T.endpoint).filter((x) => x.inputs.vpcEndpointType === "Interface")) {
+                assert.deepEqual(e.inputs.subnetIds, [0, 1].map((i) => idOf(`${PREFIX}-private-${i}`)), e.name);
+            }
+            const svc = find(two, T.service, `${PREFIX}-blue`).inputs.networkConfiguration as { subnets: string[] };
+            assert.equal(svc.subnets.length, 2);
+        });
+
+        it("perAz: a NAT gateway per AZ, each private subnet routed through its own AZ's", () => {
+            assert.equal(ofType(plan, T.nat).length, 3);
+            assert.equal(ofType(plan, T.eip).length, 3);
+            for (const i of [0, 1, 2]) {
+                assert.equal(find(plan, T.nat, `${PREFIX}-nat-${i}`).inputs.subnetId, idOf(`${PREFIX}-public-${i}`));
+                assert.equal(find(plan, T.rta, `${PREFIX}-private-${i}-rta`).inputs.routeTableId, idOf(`${PREFIX}-private-rt-${i}`));
+                const route = find(plan, T.route, `${PREFIX}-private-${i}-default`);
+                assert.deepEqual([route.inputs.destinationCidrBlock, route.inputs.natGatewayId], ["0.0.0.0/0", idOf(`${PREFIX}-nat-${i}`)]);
+            }
+            const pub = find(plan, T.route, `${PREFIX}-public-default`);
+            assert.equal(pub.inputs.gatewayId, idOf(`${PREFIX}-igw`));
+        });
+
+        it("single: one NAT gateway and one private route table for every AZ", () => {
+            const single = synthStack(STACK, { "apfa:aws": awsSettings({ natGateways: "single" }) });
+            assert.equal(ofType(single, T.nat).length, 1);
+            assert.equal(ofType(single, T.eip).length, 1);
+            const privateTables = ofType(single, T.routeTable).filter((t) => t.name.includes("private"));
+            assert.deepEqual(
+                privateTables.map((t) => t.name),
+                [`${PREFIX}-private-rt-0`],
+            );
+            for (const i of [0, 1, 2]) {
+                assert.equal(find(single, T.rta, `${PREFIX}-private-${i}-rta`).inputs.routeTableId, idOf(`${PREFIX}-private-rt-0`));
+            }
+        });
+
+        it("has an S3 gateway endpoint on the private route tables and interface endpoints for ECR, Logs and Secrets Manager", () => {
+            const s3 = find(plan, T.endpoint, `${PREFIX}-s3`);
+            assert.equal(s3.inputs.serviceName, "com.amazonaws.eu-west-1.s3");
+            assert.equal(s3.inputs.vpcEndpointType, "Gateway");
+            assert.deepEqual(s3.inputs.routeTableIds, [0, 1, 2].map((i) => idOf(`${PREFIX}-private-rt-${i}`)));
+            const interfaces = ofType(plan, T.endpoint).filter((e) => e.inputs.vpcEndpointType === "Interface");
+            assert.deepEqual(interfaces.map((e) => e.inputs.serviceName).sort(), INTERFACE_ENDPOINT_SERVICES.map((s) => `com.amazonaws.eu-west-1.${s}`).sort());
+            assert.deepEqual(
+                [...INTERFACE_ENDPOINT_SERVICES].sort(),
+                ["ecr.api", "ecr.dkr", "logs", "secretsmanager"],
+            );
+            for (const e of interfaces) {
+                assert.equal(e.inputs.privateDnsEnabled, true);
+                assert.deepEqual(e.inputs.subnetIds, [0, 1, 2].map((i) => idOf(`${PREFIX}-private-${i}`)));
+                assert.deepEqual(e.inputs.securityGroupIds, [idOf(`${PREFIX}-endpoints-sg`)]);
+            }
+        });
+
+        it("endpoints accept HTTPS from inside the VPC only", () => {
+            const sg = idOf(`${PREFIX}-endpoints-sg`);
+            assert.deepEqual(rules(plan, T.ingress, sg).map(describeRule), ["tcp:443 10.40.0.0/16"]);
+            assert.deepEqual(rules(plan, T.egress, sg), []);
+        });
+
+        it("empties the VPC's default security group", () => {
+            const d = find(plan, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", `${PREFIX}-default-sg`);
+            assert.deepEqual([d.inputs.ingress, d.inputs.egress], [[], []]);
+        });
+    });
+
+    describe("security groups", () => {
+        it("the ALB accepts only HTTP from the internet (no certificate) and sends only to the tasks on APFA's port", () => {
+            assert.deepEqual(rules(plan, T.ingress, SG.alb).map(describeRule), ["tcp:80 0.0.0.0/0"]);
+            assert.deepEqual(rules(plan, T.egress, SG.alb).map(describeRule), [`tcp:${APP_PORT} sg:${SG.tasks}`]);
+        });
+
+        it("APFA tasks accept APFA's port from the ALB and from Prometheus, and nothing else", () => {
+            assert.deepEqual(rules(plan, T.ingress, SG.tasks).map(describeRule).sort(), [`tcp:${APP_PORT} sg:${SG.alb}`, `tcp:${APP_PORT} sg:${SG.prometheus}`].sort());
+        });
+
+        it("no rule anywhere opens APFA's port (or all ports) to 0.0.0.0/0 inbound", () => {
+            for (const r of ofType(plan, T.ingress).map((x) => ({ name: x.name, ...(x.inputs as Omit<Rule, "name">) }))) {
+                if (r.cidrIpv4 === "0.0.0.0/0") {
+                    assert.ok(r.ipProtocol === "tcp" && [80, 443].includes(r.fromPort ?? -1) && r.fromPort === r.toPort, `${r.name}: ${describeRule(r)}`);
+                    assert.equal(r.securityGroupId, SG.alb, `${r.name}: only the ALB is open to the internet`);
+                }
+            }
+        });
+
+        it("monitoring services accept nothing from outside the monitoring plane by default", () => {
+            for (const sg of ofType(plan, T.sg).filter((s) => /-(prometheus|grafana)-sg$/.test(s.name))) {
+                for (const r of rules(plan, T.ingress, idOf(sg.name))) {
+                    assert.ok(r.referencedSecurityGroupId, `${r.name} admits ${describeRule(r)}`);
+                    assert.match(r.referencedSecurityGroupId ?? "", /-(prometheus|grafana)-sg-id$/);
+                }
+            }
+        });
+
+        it("with a certificate the ALB also accepts HTTPS; with operator CIDRs it opens the operator ports to those only", () => {
+            const https = synthStack(STACK, { "apfa:aws": awsSettings({ certificateArn: CERT, operatorCidrs: ["198.51.100.0/24"] }) });
+            assert.deepEqual(rules(https, T.ingress, SG.alb).map(describeRule).sort(), [
+                "tcp:3000 198.51.100.0/24",
+                "tcp:443 0.0.0.0/0",
+                "tcp:80 0.0.0.0/0",
+                "tcp:9090 198.51.100.0/24",
+            ]);
+        });
+    });
+
+    describe("load balancer", () => {
+        it("is an internet-facing ALB in the public subnets", () => {
+            const alb = find(plan, T.alb, `${PREFIX}-alb`);
+            assert.equal(alb.inputs.internal, false);
+            assert.equal(alb.inputs.loadBalancerType, "application");
+            assert.deepEqual(alb.inputs.subnets, [0, 1, 2].map((i) => idOf(`${PREFIX}-public-${i}`)));
+            assert.deepEqual(alb.inputs.securityGroups, [SG.alb]);
+            assert.equal(alb.inputs.dropInvalidHeaderFields, true);
+        });
+
+        it("has a blue and a green target group: ip targets, health check on /health at the traffic port wanting 200, 30 s drain, no stickiness", () => {
+            for (const slot of ["blue", "green"]) {
+                const tg = find(plan, T.tg, `${PREFIX}-${slot}`);
+                assert.equal(tg.inputs.targetType, "ip");
+                assert.equal(tg.inputs.port, APP_PORT);
+                assert.equal(tg.inputs.deregistrationDelay, 30);
+                const hc = tg.inputs.healthCheck as Record<string, unknown>;
+                assert.deepEqual([hc.path, hc.port, hc.matcher, hc.protocol], ["/health", "traffic-port", "200", "HTTP"]);
+                assert.deepEqual(tg.inputs.stickiness, { type: "lb_cookie", enabled: false });
+            }
+        });
+
+        it("carries the weights in one listener rule on the HTTP listener: 100/0 at rest", () => {
+            const rule = find(plan, T.rule, `${PREFIX}-traffic`);
+            assert.equal(rule.inputs.priority, 1);
+            assert.deepEqual(rule.inputs.conditions, [{ pathPattern: { values: ["/*"] } }]);
+            assert.equal(rule.inputs.listenerArn, `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/alb/0123456789abcdef/${PREFIX}-http`);
+            const forward = (rule.inputs.actions as { forward: { targetGroups: { arn: string; weight: number }[]; stickiness: unknown } }[])[0].forward;
+            assert.deepEqual(
+                forward.targetGroups.map((g) => [g.arn.split("/")[1], g.weight]),
+                [
+                    [`${PREFIX}-blue`, 100],
+                    [`${PREFIX}-green`, 0],
+                ],
+            );
+            assert.deepEqual(forward.stickiness, { enabled: false, duration: 1 });
+            const http = find(plan, T.listener, `${PREFIX}-http`);
+            assert.deepEqual([http.inputs.port, http.inputs.protocol], [80, "HTTP"]);
+            assert.equal((http.inputs.defaultActions as { type: string }[])[0].type, "fixed-response");
+            assert.equal(plan.outputs.trafficUrn, rule.urn);
+        });
+
+        it("sends 90/10 to blue/green with previewWeight 10", () => {
+            const preview = synthStack(STACK, { "apfa:release": release(10) });
+            const forward = (find(preview, T.rule, `${PREFIX}-traffic`).inputs.actions as { forward: { targetGroups: { weight: number }[] } }[])[0].forward;
+            assert.deepEqual(
+                forward.targetGroups.map((g) => g.weight),
+                [90, 10],
+            );
+            assert.deepEqual(preview.outputs.weights, { blue: 90, green: 10 });
+        });
+
+        it("with a certificate: HTTPS on 443 with the TLS 1.3 policy carries the rule, HTTP redirects to it", () => {
+            const https = synthStack(STACK, { "apfa:aws": awsSettings({ certificateArn: CERT }) });
+            const listener = find(https, T.listener, `${PREFIX}-https`);
+            assert.deepEqual(
+                [listener.inputs.port, listener.inputs.protocol, listener.inputs.sslPolicy, listener.inputs.certificateArn],
+                [443, "HTTPS", "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", CERT],
+            );
+            const http = find(https, T.listener, `${PREFIX}-http`);
+            assert.deepEqual(http.inputs.defaultActions, [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
+            assert.match(String(find(https, T.rule, `${PREFIX}-traffic`).inputs.listenerArn), /-https$/);
+            assert.match(String(https.outputs.url), /^https:\/\//);
+        });
+    });
+
+    describe("ECS", () => {
+        it("runs a cluster with Container Insights and a log group with the configured retention", () => {
+            const cluster = find(plan, T.cluster, `${PREFIX}-cluster`);
+            assert.equal(cluster.inputs.name, PREFIX);
+            assert.deepEqual(cluster.inputs.settings, [{ name: "containerInsights", value: "enabled" }]);
+            const logs = find(plan, T.logGroup, `${PREFIX}-logs`);
+            assert.deepEqual([logs.inputs.name, logs.inputs.retentionInDays], [`/ecs/${PREFIX}`, 30]);
+        });
+
+        it("gives each slot a Fargate task definition of 512 CPU units / 1024 MiB on LINUX/X86_64, logging to the stack's group", () => {
+            for (const slot of ["blue", "green"]) {
+                const td = find(plan, T.taskDef, `${PREFIX}-${slot}-task`);
+                assert.deepEqual([td.inputs.cpu, td.inputs.memory, td.inputs.networkMode], ["512", "1024", "awsvpc"]);
+                assert.deepEqual(td.inputs.requiresCompatibilities, ["FARGATE"]);
+                assert.deepEqual(td.inputs.runtimePlatform, { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" });
+                const [c] = parseJson<{ name: string; logConfiguration: { options: Record<string, string> }; environment: { name: string; value: string }[] }[]>(td, "containerDefinitions");
+                assert.equal(c.logConfiguration.options["awslogs-group"], `/ecs/${PREFIX}`);
+                assert.equal(c.environment.find((e) => e.name === "SLOT")?.value, slot);
+            }
+        });
+
+        it("runs ARM64 tasks when configured so", () => {
+            const arm = synthStack(STACK, { "apfa:aws": awsSettings({ cpuArchitecture: "ARM64" }) });
+            for (const td of ofType(arm, T.taskDef)) {
+                assert.equal((td.inputs.runtimePlatform as { cpuArchitecture: string }).cpuArchitecture, "ARM64", td.name);
+            }
+        });
+
+        it("runs each slot as an ECS service in the private subnets without public IPs, in its target group", () => {
+            for (const slot of ["blue", "green"]) {
+                const svc = find(plan, T.service, `${PREFIX}-${slot}`);
+                assert.equal(svc.inputs.name, `${PREFIX}-${slot}`);
+                assert.equal(svc.inputs.launchType, "FARGATE");
+                assert.deepEqual(svc.inputs.networkConfiguration, {
+                    subnets: [0, 1, 2].map((i) => idOf(`${PREFIX}-private-${i}`)),
+                    securityGroups: [SG.tasks],
+                    assignPublicIp: false,
+                });
+                const [lb] = svc.inputs.loadBalancers as { targetGroupArn: string; containerName: string; containerPort: number }[];
+                assert.deepEqual([lb.targetGroupArn.split("/")[1], lb.containerName, lb.containerPort], [`${PREFIX}-${slot}`, "apfa", APP_PORT]);
+            }
+        });
+
+        it("no ECS service anywhere (monitoring included) gets a public IP or a public subnet", () => {
+            for (const svc of ofType(plan, T.service)) {
+                const net = svc.inputs.networkConfiguration as { assignPublicIp: boolean; subnets: string[] };
+                assert.equal(net.assignPublicIp, false, svc.name);
+                assert.ok(net.subnets.every((s) => s.includes("-private-")), svc.name);
+            }
+        });
+
+        it("deploys slots rolling with circuit breaker and rollback, 100/200 %, a grace period, and waits for steady state", () => {
+            for (const slot of ["blue", "green"]) {
+                const svc = find(plan, T.service, `${PREFIX}-${slot}`);
+                assert.deepEqual(svc.inputs.deploymentCircuitBreaker, { enable: true, rollback: true });
+                assert.deepEqual([svc.inputs.deploymentMinimumHealthyPercent, svc.inputs.deploymentMaximumPercent], [100, 200]);
+                assert.deepEqual(svc.inputs.deploymentConfiguration, { strategy: "ROLLING" });
+                assert.equal(svc.inputs.healthCheckGracePeriodSeconds, 60);
+                assert.equal(svc.inputs.waitForSteadyState, true);
+                assert.equal(svc.inputs.propagateTags, "SERVICE");
+            }
+        });
+
+        it("leaves desiredCount to autoscaling (ignoreChanges) and waits for the weighted rule before registering", () => {
+            const ruleUrn = find(plan, T.rule, `${PREFIX}-traffic`).urn;
+            for (const slot of ["blue", "green"]) {
+                const svc = find(plan, T.service, `${PREFIX}-${slot}`);
+                assert.deepEqual(svc.options.ignoreChanges, ["desiredCount"]);
+                assert.ok(svc.options.dependsOn.includes(ruleUrn), "the target group is attached to the ALB first");
+                assert.equal(svc.inputs.desiredCount, 4);
+            }
+        });
+    });
+
+    describe("autoscaling", () => {
+        it("scales each slot between 4 and 16 tasks, tracking 70 % average CPU with both cooldowns", () => {
+            for (const slot of ["blue", "green"]) {
+                const target = find(plan, T.scalingTarget, `${PREFIX}-${slot}-scaling`);
+                assert.deepEqual(
+                    [target.inputs.minCapacity, target.inputs.maxCapacity, target.inputs.resourceId, target.inputs.scalableDimension, target.inputs.serviceNamespace],
+                    [4, 16, `service/${PREFIX}/${PREFIX}-${slot}`, "ecs:service:DesiredCount", "ecs"],
+                );
+                const policy = find(plan, T.scalingPolicy, `${PREFIX}-${slot}-cpu`);
+                assert.equal(policy.inputs.policyType, "TargetTrackingScaling");
+                assert.equal(policy.inputs.resourceId, `service/${PREFIX}/${PREFIX}-${slot}`);
+                assert.deepEqual(policy.inputs.targetTrackingScalingPolicyConfiguration, {
+                    targetValue: 70,
+                    predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+                    scaleOutCooldown: 60,
+                    scaleInCooldown: 300,
+                    disableScaleIn: false,
+                });
+            }
+        });
+    });
+
+    describe("blast radius of a release step", () => {
+        it("10 % → 50 % changes only the listener rule", () => {
+            const at10 = synthStack(STACK, { "apfa:release": release(10) });
+            const at50 = synthStack(STACK, { "apfa:release": release(50) });
+            assert.deepEqual(changedResources(at10, at50), [`${T.rule}::${PREFIX}-traffic`]);
+        });
+
+        it("scaling the idle slot down (end of a rollback window) changes only its scaling bounds to 0..0", () => {
+            const base = release(0);
+            const green = base.green as Record<string, unknown>;
+            const up = synthStack(STACK, { "apfa:release": base });
+            const down = synthStack(STACK, { "apfa:release": { ...base, green: { ...green, scaledDown: true } } });
+            assert.deepEqual(changedResources(up, down), [`${T.scalingTarget}::${PREFIX}-green-scaling`, `${T.service}::${PREFIX}-green`]);
+            const target = find(down, T.scalingTarget, `${PREFIX}-green-scaling`);
+            assert.deepEqual([target.inputs.minCapacity, target.inputs.maxCapacity], [0, 0]);
+            // The service's only difference is its starting count, which Pulumi ignores after creation.
+            const [before, after] = [find(up, T.service, `${PREFIX}-green`), find(down, T.service, `${PREFIX}-green`)];
+            assert.deepEqual({ ...before.inputs, desiredCount: 0 }, after.inputs);
+            assert.deepEqual(after.options.ignoreChanges, ["desiredCount"]);
+            // Its target group stays, at weight 0.
+            const forward = (find(down, T.rule, `${PREFIX}-traffic`).inputs.actions as { forward: { targetGroups: { weight: number }[] } }[])[0].forward;
+            assert.deepEqual(
+                forward.targetGroups.map((g) => g.weight),
+                [100, 0],
+            );
+        });
+
+        it("rollback (10 % → 0 %) changes only the listener rule", () => {
+            const at10 = synthStack(STACK, { "apfa:release": release(10) });
+            const at0 = synthStack(STACK, { "apfa:release": release(0) });
+            assert.deepEqual(changedResources(at10, at0), [`${T.rule}::${PREFIX}-traffic`]);
+        });
+    });
+
+    describe("tags", () => {
+        it("every resource whose type takes tags gets Name, the stack identity and the stack's tags", () => {
+            const checked = new Set<string>();
+            for (const r of plan.resources.filter((x) => x.custom && x.type.startsWith("aws:"))) {
+                if (!hasTagsInput(r.type)) {
+                    continue;
+                }
+                checked.add(r.type);
+                const tags = r.inputs.tags as Record<string, string> | undefined;
+                assert.ok(tags, `${r.type} ${r.name} has no tags`);
+                assert.equal(tags.project, "apfa", r.name);
+                assert.equal(tags.stack, STACK, r.name);
+                assert.equal(tags["managed-by"], "pulumi", r.name);
+                assert.equal(tags.environment, "production", r.name);
+                assert.equal(tags.owner, "platform-team", r.name);
+                assert.match(tags.Name ?? "", new RegExp(`^/?(ecs/)?${PREFIX}`), r.name);
+            }
+            // The check really covered the taggable kinds (and the d.ts reader works).
+            for (const type of [T.vpc, T.subnet, T.nat, T.sg, T.ingress, T.alb, T.tg, T.rule, T.listener, T.cluster, T.service, T.taskDef, T.role, T.logGroup, T.scalingTarget]) {
+                assert.ok(checked.has(type), `${type} was checked`);
+            }
+            assert.equal(hasTagsInput(T.rolePolicy), false);
+            assert.equal(hasTagsInput(T.route), false);
+        });
+    });
+
+    describe("IAM", () => {
+        it("every policy document parses as JSON and grants no * action on * resource", () => {
+            const docs: [string, PolicyDocument][] = [
+                ...ofType(plan, T.rolePolicy).map((r): [string, PolicyDocument] => [r.name, parseJson<PolicyDocument>(r, "policy")]),
+                ...ofType(plan, T.role).map((r): [string, PolicyDocument] => [r.name, parseJson<PolicyDocument>(r, "assumeRolePolicy")]),
+            ];
+            assert.ok(docs.length >= 8);
+            for (const [name, doc] of docs) {
+                assert.equal(doc.Version, "2012-10-17", name);
+                assert.deepEqual(wildcardGrants(doc), [], `${name} grants * on *`);
+                for (const s of doc.Statement) {
+                    assert.ok(!s.Action.includes("*"), `${name}/${s.Sid}: bare * action`);
+                }
+            }
+        });
+
+        it("APFA's execution role pulls only the stack's ECR repository and writes only the stack's log group; its task role has no grants", () => {
+            const doc = parseJson<PolicyDocument>(find(plan, T.rolePolicy, `${PREFIX}-app-execution-start`), "policy");
+            const by = Object.fromEntries(doc.Statement.map((s) => [s.Sid, s]));
+            assert.deepEqual(by.PullTaskImages.Resource, ["arn:aws:ecr:eu-west-1:123456789012:repository/apfa"]);
+            assert.deepEqual(by.WriteTaskLogs.Resource, [`arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/${PREFIX}:*`]);
+            assert.equal(
+                ofType(plan, T.rolePolicy).filter((p) => p.name.startsWith(`${PREFIX}-app-task`)).length,
+                0,
+            );
+        });
+
+        it("only Grafana's execution role may read Grafana's secret, and only that secret", () => {
+            const secret = ofType(plan, "aws:secretsmanager/secret:Secret");
+            assert.equal(secret.length, 1);
+            const readers = ofType(plan, T.rolePolicy).filter((p) => String(p.inputs.policy).includes("secretsmanager:GetSecretValue"));
+            assert.deepEqual(
+                readers.map((r) => r.name),
+                [`${PREFIX}-grafana-execution-start`],
+            );
+            const stmt = parseJson<PolicyDocument>(readers[0], "policy").Statement.find((s) => s.Sid === "ReadTaskSecrets");
+            assert.equal(stmt?.Resource?.length, 1);
+            assert.match(stmt?.Resource?.[0] ?? "", /:secret:apfa-prod-aws\/grafana\/GF_SECURITY_ADMIN_PASSWORD-/);
+        });
+
+        it("the Grafana password reaches AWS only as a Pulumi secret (the secret version), never in a task definition", () => {
+            assert.ok(plan.secretInputs.some((p) => p.startsWith("aws:secretsmanager/secretVersion:SecretVersion::") && p.endsWith(".secretString")));
+            // The mocks make the generated password "mock-password-<name>": it must appear nowhere in clear.
+            assert.ok(!JSON.stringify(plan).includes("mock-password"));
+            const grafana = ofType(plan, T.taskDef).find((t) => t.name.endsWith("-grafana-task"));
+            assert.ok(grafana, "Grafana runs on ECS");
+            const containers = parseJson<{ name: string; secrets?: { name: string; valueFrom: string }[] }[]>(grafana, "containerDefinitions");
+            const secrets = containers.find((c) => c.name === "grafana")?.secrets ?? [];
+            assert.deepEqual(
+                secrets.map((s) => s.name),
+                ["GF_SECURITY_ADMIN_PASSWORD"],
+            );
+            assert.match(secrets[0].valueFrom, /^arn:aws:secretsmanager:/);
+        });
+    });
+
+    describe("container definitions", () => {
+        it("every task definition's containers (APFA, monitoring, init) pass the ECS schema and Fargate's rules", () => {
+            const tds = ofType(plan, T.taskDef);
+            assert.ok(tds.length >= 2);
+            for (const td of tds) {
+                const volumes = ((td.inputs.volumes ?? []) as { name: string }[]).map((v) => v.name);
+                assert.deepEqual(taskDefinitionProblems(parseJson(td, "containerDefinitions"), volumes), [], td.name);
+            }
+        });
+    });
+
+    describe("outputs", () => {
+        it("url, weights and the target outputs: cluster, services, target groups, listener rule, ALB, VPC", () => {
+            assert.equal(plan.outputs.url, `http://${PREFIX}-alb-123456789.eu-west-1.elb.amazonaws.com`);
+            assert.deepEqual(plan.outputs.weights, { blue: 100, green: 0 });
+            const target = plan.outputs.target as Record<string, unknown>;
+            assert.equal(target.clusterName, PREFIX);
+            assert.deepEqual(target.serviceNames, { blue: `${PREFIX}-blue`, green: `${PREFIX}-green` });
+            assert.deepEqual(Object.keys(target.targetGroupArns as object), ["blue", "green"]);
+            assert.match(String(target.listenerRuleArn), /listener-rule\/app\//);
+            assert.equal(target.albDnsName, `${PREFIX}-alb-123456789.eu-west-1.elb.amazonaws.com`);
+            assert.equal(target.vpcId, idOf(`${PREFIX}-vpc`));
+        });
+
+        it("uses the configured domain for the url", () => {
+            const withDomain = synthStack(STACK, { "apfa:aws": awsSettings({ domainName: "apfa.example.com", certificateArn: CERT }) });
+            assert.equal(withDomain.outputs.url, "https://apfa.example.com");
+        });
+    });
+});
