@@ -18,11 +18,13 @@ export type ScrapeDiscovery =
     | { readonly kind: "dns"; readonly name: string; readonly port: number }
     /**
      * The ECS API (Prometheus `aws_sd_configs` with `role: ecs`, Prometheus >= 3.8): every running
-     * task of the service, however many (Cloud Map DNS answers at most 8).
+     * task of the service, however many (Cloud Map DNS answers at most 8). Prometheus is pointed at
+     * this one cluster by ARN (it accepts no names there), so its role needs no access to others.
      */
     | {
           readonly kind: "ecs";
           readonly region: string;
+          readonly clusterArn: pulumi.Input<string>;
           readonly clusterName: string;
           readonly serviceName: string;
           readonly port: number;

@@ -72,10 +72,13 @@ describe("aws target: auxiliary services (runService)", () => {
             assert.equal(result.error, undefined);
         });
 
-        it("reports each slot's discovery as ECS (cluster and service by name, region, APFA's port)", () => {
+        it("reports each slot's discovery as ECS (the cluster by ARN and name, the service by name, region, APFA's port)", () => {
+            // The ARN is the cluster resource's own output (here the mock's), so Prometheus lists only this cluster.
+            const clusterArn = `arn:aws:ecs:eu-west-1:123456789012:cluster/${PREFIX}`;
+            const ecs = (service: string) => ({ kind: "ecs", region: "eu-west-1", clusterArn, clusterName: PREFIX, serviceName: service, port: 8000 });
             assert.deepEqual(result.slots, {
-                blue: { slot: "blue", weight: 100, discovery: { kind: "ecs", region: "eu-west-1", clusterName: PREFIX, serviceName: `${PREFIX}-blue`, port: 8000 } },
-                green: { slot: "green", weight: 0, discovery: { kind: "ecs", region: "eu-west-1", clusterName: PREFIX, serviceName: `${PREFIX}-green`, port: 8000 } },
+                blue: { slot: "blue", weight: 100, discovery: ecs(`${PREFIX}-blue`) },
+                green: { slot: "green", weight: 0, discovery: ecs(`${PREFIX}-green`) },
             });
         });
 

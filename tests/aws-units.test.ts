@@ -193,7 +193,7 @@ describe("aws target: IAM documents", () => {
         ["tasks trust", ecsTasksTrustPolicy(WHERE)],
         ["infrastructure trust", ecsInfrastructureTrustPolicy(WHERE)],
         ["execution", executionRolePolicy({ logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/x", images: ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/apfa:1"], secretArns: ["arn:s"] })],
-        ["discovery", ecsDiscoveryPolicy(WHERE)],
+        ["discovery", ecsDiscoveryPolicy(WHERE, "apfa-prod-aws")],
         ["exec", ecsExecPolicy()],
     ];
 
@@ -236,25 +236,28 @@ describe("aws target: IAM documents", () => {
         );
     });
 
-    it("Prometheus's discovery role has exactly the ECS/EC2 read actions aws_sd_configs role ecs calls for Fargate", () => {
-        const doc = ecsDiscoveryPolicy(WHERE);
+    it("Prometheus's discovery role has exactly the ECS/EC2 read actions aws_sd_configs role ecs calls for Fargate, on its one cluster", () => {
+        const doc = ecsDiscoveryPolicy(WHERE, "apfa-prod-aws");
         const actions = doc.Statement.flatMap((s) => s.Action).sort();
         assert.deepEqual(actions, [
             "ec2:DescribeNetworkInterfaces",
             "ecs:DescribeClusters",
             "ecs:DescribeServices",
             "ecs:DescribeTasks",
-            "ecs:ListClusters",
             "ecs:ListServices",
             "ecs:ListTasks",
         ]);
         assert.ok(doc.Statement.every((s) => s.Action.every((a) => /^(ecs|ec2):(Describe|List)/.test(a))), "read-only");
+        const cluster = "arn:aws:ecs:eu-west-1:123456789012:cluster/apfa-prod-aws";
         const describe = doc.Statement.find((s) => s.Action.includes("ecs:DescribeTasks"));
         assert.deepEqual(describe?.Resource, [
-            "arn:aws:ecs:eu-west-1:123456789012:cluster/*",
-            "arn:aws:ecs:eu-west-1:123456789012:service/*",
-            "arn:aws:ecs:eu-west-1:123456789012:task/*",
+            "arn:aws:ecs:eu-west-1:123456789012:service/apfa-prod-aws/*",
+            "arn:aws:ecs:eu-west-1:123456789012:task/apfa-prod-aws/*",
         ]);
+        const list = doc.Statement.find((s) => s.Action.includes("ecs:ListTasks"));
+        assert.deepEqual(list?.Condition, { ArnEquals: { "ecs:cluster": cluster } }, "listing is limited to this cluster");
+        const clusters = doc.Statement.find((s) => s.Action.includes("ecs:DescribeClusters"));
+        assert.deepEqual(clusters?.Resource, [cluster, "arn:aws:ecs:eu-west-1:123456789012:cluster/default"]);
     });
 
     it("trust policies admit only ECS of this account", () => {

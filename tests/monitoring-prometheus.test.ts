@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
-import type { ScrapeDiscovery } from "../src/cluster";
+import type { SlotDiscovery } from "../src/monitoring/prometheus";
 import { parseConfig, SLOTS, type MonitoringSettings, type Slot } from "../src/config";
 import { monitoringArtifacts } from "../src/monitoring/artifacts";
 import { dashboardExpressions, dashboards } from "../src/monitoring/dashboards";
@@ -121,7 +121,7 @@ describe("monitoring: a real Prometheus on the generated config and rules", func
             await send(apps[slot].base, 4);
         }
 
-        const discovery: Record<Slot, ScrapeDiscovery> = {
+        const discovery: Record<Slot, SlotDiscovery> = {
             blue: { kind: "dns", name: "apfa-blue", port: 8000 },
             green: { kind: "dns", name: "apfa-green", port: 8000 },
         };

@@ -8,7 +8,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 
-import type { ScrapeDiscovery } from "../src/cluster";
 import { parseConfig, type MonitoringSettings, type Slot } from "../src/config";
 import { monitoringArtifacts, type ArtifactsInput } from "../src/monitoring/artifacts";
 import { OVERVIEW_UID, PROMETHEUS_DATASOURCE_UID, SLO_UID, dashboardExpressions, dashboards, panelsOf } from "../src/monitoring/dashboards";
@@ -41,16 +40,12 @@ import { requireTool } from "./helpers/tools";
 /** The monitoring settings every stack gets by default (from the one schema in src/config.ts). */
 const DEFAULTS: MonitoringSettings = parseConfig({ values: { "apfa:cloud": "docker" }, project: "apfa", stack: "test" }).monitoring;
 
-const DNS: Record<Slot, ScrapeDiscovery> = {
+const DNS: Record<Slot, SlotDiscovery> = {
     blue: { kind: "dns", name: "apfa-blue", port: 8000 },
     green: { kind: "dns", name: "apfa-green", port: 8000 },
 };
-const ECS: Record<Slot, ScrapeDiscovery> = {
-    blue: { kind: "ecs", region: "eu-west-1", clusterName: "apfa-prod-aws", serviceName: "apfa-prod-aws-blue", port: 8000 },
-    green: { kind: "ecs", region: "eu-west-1", clusterName: "apfa-prod-aws", serviceName: "apfa-prod-aws-green", port: 8000 },
-};
 const CLUSTER_ARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/apfa-prod-aws";
-const ECS_WITH_ARN: Record<Slot, SlotDiscovery> = {
+const ECS: Record<Slot, SlotDiscovery> = {
     blue: { kind: "ecs", region: "eu-west-1", clusterName: "apfa-prod-aws", serviceName: "apfa-prod-aws-blue", port: 8000, clusterArn: CLUSTER_ARN },
     green: { kind: "ecs", region: "eu-west-1", clusterName: "apfa-prod-aws", serviceName: "apfa-prod-aws-green", port: 8000, clusterArn: CLUSTER_ARN },
 };
@@ -99,8 +94,9 @@ describe("monitoring: Prometheus config (pure)", function () {
     it("discovers ECS tasks through the ECS API (aws_sd_configs role ecs), so all 16 tasks are found, not Cloud Map's 8", () => {
         const apfa = job(prometheusConfig(input(ECS)), APFA_JOB);
         assert.equal(apfa.dns_sd_configs, undefined);
-        // One discoverer for both slots (same region and port); the slot comes from the service name.
-        assert.deepEqual(apfa.aws_sd_configs, [{ role: "ecs", region: "eu-west-1", port: 8000, refresh_interval: "30s" }]);
+        // One discoverer for both slots (same region, cluster and port), pointed at the one cluster
+        // by ARN (Prometheus matches `clusters` by ARN only); the slot comes from the service name.
+        assert.deepEqual(apfa.aws_sd_configs, [{ role: "ecs", region: "eu-west-1", clusters: [CLUSTER_ARN], port: 8000, refresh_interval: "30s" }]);
         const task = (service: string, status = "RUNNING") => ({
             __meta_ecs_region: "eu-west-1",
             __meta_ecs_cluster: "apfa-prod-aws",
@@ -112,11 +108,6 @@ describe("monitoring: Prometheus config (pure)", function () {
         assert.equal(relabel(apfa.relabel_configs, task("apfa-prod-aws-blue", "PROVISIONING")), undefined, "only RUNNING tasks are scraped");
         assert.equal(relabel(apfa.relabel_configs, task("prometheus")), undefined, "other services of the cluster are not APFA");
         assert.equal(relabel(apfa.relabel_configs, { ...task("apfa-prod-aws-blue"), __meta_ecs_cluster: "other" }), undefined);
-    });
-
-    it("limits ECS discovery to the cluster when its ARN is known (Prometheus matches `clusters` by ARN only)", () => {
-        const apfa = job(prometheusConfig(input(ECS_WITH_ARN)), APFA_JOB);
-        assert.deepEqual(apfa.aws_sd_configs, [{ role: "ecs", region: "eu-west-1", clusters: [CLUSTER_ARN], port: 8000, refresh_interval: "30s" }]);
     });
 
     it("escapes regex characters of discovered names", () => {
@@ -352,7 +343,6 @@ describe("monitoring: validated by promtool", function () {
     for (const [kind, discovery] of [
         ["dns", DNS],
         ["ecs", ECS],
-        ["ecs with a cluster ARN", ECS_WITH_ARN],
         ["mixed dns/ecs", { blue: DNS.blue, green: ECS.green }],
     ] as const) {
         it(`promtool check config accepts prometheus.yml with ${kind} discovery (and the rules it references)`, async () => {

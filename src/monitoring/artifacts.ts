@@ -28,11 +28,17 @@ export interface MonitoringArtifacts {
     readonly dashboards: Readonly<Record<string, string>>;
 }
 
+/** Where the Prometheus files go in the Prometheus container. */
+export const PROMETHEUS_FILE_PATHS = {
+    config: PROMETHEUS_PATHS.configFile,
+    rules: path.posix.join(path.posix.dirname(PROMETHEUS_PATHS.configFile), PROMETHEUS_PATHS.rulesFile),
+} as const;
+
 /** The Prometheus files, by absolute path in the Prometheus container. */
 export function prometheusFiles(input: ArtifactsInput): Record<string, string> {
     return {
-        [PROMETHEUS_PATHS.configFile]: prometheusYml(input),
-        [path.posix.join(path.posix.dirname(PROMETHEUS_PATHS.configFile), PROMETHEUS_PATHS.rulesFile)]: rulesYml(input.settings),
+        [PROMETHEUS_FILE_PATHS.config]: prometheusYml(input),
+        [PROMETHEUS_FILE_PATHS.rules]: rulesYml(input.settings),
     };
 }
 

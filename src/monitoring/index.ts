@@ -14,7 +14,7 @@ import * as random from "@pulumi/random";
 import type { ApfaCluster, AuxService, ScrapeDiscovery } from "../cluster";
 import type { AppSettings, MonitoringSettings, Slot } from "../config";
 import { SLOTS } from "../config";
-import { grafanaEnvironment, grafanaStaticFiles, prometheusFiles, type ArtifactsInput } from "./artifacts";
+import { PROMETHEUS_FILE_PATHS, grafanaEnvironment, grafanaStaticFiles, prometheusFiles } from "./artifacts";
 import { GRAFANA_PATHS, GRAFANA_PORT, datasourcesYml } from "./grafana";
 import { GRAFANA_IMAGE, PROMETHEUS_IMAGE } from "./images";
 import { PROMETHEUS_PATHS, PROMETHEUS_PORT, prometheusArgs } from "./prometheus";
@@ -60,12 +60,11 @@ export class Monitoring extends pulumi.ComponentResource {
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("apfa:monitoring:Monitoring", name, {}, opts);
 
-        const input: ArtifactsInput = {
-            settings: args.settings,
-            app: args.app,
-            discovery: slotDiscovery(args.cluster),
-            externalLabels: args.externalLabels ?? { project: pulumi.getProject(), stack: pulumi.getStack() },
-        };
+        const externalLabels = args.externalLabels ?? { project: pulumi.getProject(), stack: pulumi.getStack() };
+        // Discovery may carry values known only once the target exists (an ECS cluster's ARN).
+        const prometheusConfig = pulumi
+            .output(slotDiscovery(args.cluster))
+            .apply((discovery) => prometheusFiles({ settings: args.settings, app: args.app, discovery, externalLabels }));
 
         this.adminPassword = pulumi.secret(args.adminPassword ?? this.generatedPassword(name));
 
@@ -76,7 +75,10 @@ export class Monitoring extends pulumi.ComponentResource {
                 args: prometheusArgs(args.settings),
                 port: PROMETHEUS_PORT,
                 healthPath: "/-/healthy",
-                files: prometheusFiles(input),
+                files: {
+                    [PROMETHEUS_FILE_PATHS.config]: prometheusConfig.apply((f) => f[PROMETHEUS_FILE_PATHS.config]),
+                    [PROMETHEUS_FILE_PATHS.rules]: prometheusConfig.apply((f) => f[PROMETHEUS_FILE_PATHS.rules]),
+                },
                 dataVolume: { mountPath: PROMETHEUS_PATHS.dataDir, sizeGiB: args.settings.storageGiB },
                 resources: PROMETHEUS_RESOURCES,
                 runAsUser: PROMETHEUS_UID,

@@ -2,6 +2,7 @@
  * prometheus.yml and Prometheus's command line, as pure functions of the typed config and the
  * slots' discovery. Every target gets the same file; only the discovery blocks differ by platform.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
 import type { ScrapeDiscovery } from "../cluster";
@@ -31,13 +32,12 @@ const DNS_REFRESH = "15s";
 const ECS_REFRESH = "30s";
 
 /**
- * A slot's discovery as the generator takes it: the contract's {@link ScrapeDiscovery}, where an
- * ECS discovery may also carry the cluster's ARN. Prometheus 3.16 matches `clusters` entries by ARN
- * only (a cluster name there makes its ECS discoverer dereference a cluster it never described);
- * without an ARN it lists every cluster of the region and lists the tasks of each, which needs
- * ecs:ListTasks on all of them.
+ * A slot's discovery as the generator takes it: the contract's {@link ScrapeDiscovery} with every
+ * value resolved (an ECS cluster ARN is only known once the cluster exists). Prometheus 3.16
+ * matches `clusters` entries by ARN only (a cluster name there makes its ECS discoverer dereference
+ * a cluster it never described), and with one listed it neither lists nor reads any other cluster.
  */
-export type SlotDiscovery = ScrapeDiscovery | (Extract<ScrapeDiscovery, { kind: "ecs" }> & { readonly clusterArn?: string });
+export type SlotDiscovery = pulumi.Unwrap<ScrapeDiscovery>;
 
 export interface PrometheusConfigInput {
     readonly settings: Pick<MonitoringSettings, "scrapeIntervalSeconds">;
@@ -102,8 +102,8 @@ function seconds(n: number): string {
  * - `ecs`: `aws_sd_configs` with `role: ecs` (one block per region, cluster and port: both slots
  *   normally share it), so every running task is found however many there are (Cloud Map DNS
  *   answers at most 8). The slot comes from the task's region, cluster and service names.
- *   `clusters` is set when the discovery carries the cluster ARN (see {@link SlotDiscovery});
- *   tasks of other clusters and services are dropped by the `keep` rule below either way.
+ *   `clusters` names the one cluster by ARN (see {@link SlotDiscovery}); tasks of other services
+ *   are dropped by the `keep` rule below.
  *
  * Targets that match no slot are dropped, so nothing unlabelled ever lands in the APFA job.
  */
@@ -128,11 +128,10 @@ export function apfaScrapeConfig(input: PrometheusConfigInput): ScrapeConfig {
                 break;
             case "ecs": {
                 usesEcs = true;
-                const clusterArn = "clusterArn" in d ? d.clusterArn : undefined;
-                ecs.set(`${d.region}|${clusterArn ?? ""}|${d.port}`, {
+                ecs.set(`${d.region}|${d.clusterArn}|${d.port}`, {
                     role: "ecs",
                     region: d.region,
-                    ...(clusterArn ? { clusters: [clusterArn] } : {}),
+                    clusters: [d.clusterArn],
                     port: d.port,
                     refresh_interval: ECS_REFRESH,
                 });

@@ -215,7 +215,7 @@ export class AuxServices {
         );
         const taskPolicies: Record<string, pulumi.Input<string>> = { exec: JSON.stringify(ecsExecPolicy()) };
         if (spec.discoversTargets) {
-            taskPolicies.discovery = location.apply((where) => JSON.stringify(ecsDiscoveryPolicy(where)));
+            taskPolicies.discovery = location.apply((where) => JSON.stringify(ecsDiscoveryPolicy(where, cluster)));
         }
         const task = createRole(
             `${base}-task`,

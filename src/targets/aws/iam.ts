@@ -138,35 +138,38 @@ export function executionRolePolicy(grants: ExecutionGrants): PolicyDocument {
 
 /**
  * The read actions Prometheus's `aws_sd_configs` with `role: ecs` calls (discovery/aws/ecs.go,
- * Prometheus 3.8+) to find Fargate tasks:
- * - ecs:ListClusters — every cluster of the region, when the config names none (AWS does not
- *   scope it to a resource);
- * - ecs:DescribeClusters — those clusters (also its credential self-test, which names no cluster
- *   and so is checked against the account's `default` cluster ARN);
- * - ecs:ListServices, ecs:ListTasks — not resource-scoped;
- * - ecs:DescribeServices, ecs:DescribeTasks — services and tasks of those clusters;
+ * Prometheus 3.8+) to find the Fargate tasks of ONE cluster — the generated config names it by ARN
+ * in `clusters`, so Prometheus never lists or reads other clusters (no ecs:ListClusters):
+ * - ecs:DescribeClusters — this cluster, plus the account's `default` cluster ARN, which is what
+ *   IAM checks for Prometheus's start-up credential test (DescribeClusters without a cluster);
+ * - ecs:ListServices, ecs:ListTasks — no resource ARN, so scoped with the `ecs:cluster` condition;
+ * - ecs:DescribeServices, ecs:DescribeTasks — services and tasks of this cluster;
  * - ec2:DescribeNetworkInterfaces — the task ENIs (not resource-scoped).
- * One failed call fails the whole refresh, so the grants cover the account and region's
- * clusters: the generated config lists clusters by region (the discovery contract carries
- * cluster names, and Prometheus matches `clusters` entries by ARN only). Everything is read-only
- * metadata, pinned to this account and region where IAM allows.
  * DescribeContainerInstances and ec2:DescribeInstances serve EC2-launched tasks only; this
  * cluster runs Fargate only, so they are not granted.
  */
-export function ecsDiscoveryPolicy(where: AwsLocation): PolicyDocument {
+export function ecsDiscoveryPolicy(where: AwsLocation, clusterName: string): PolicyDocument {
     const ecs = `arn:${where.partition}:ecs:${where.region}:${where.accountId}`;
+    const clusterArn = `${ecs}:cluster/${clusterName}`;
     return document([
         {
-            Sid: "ListIsNotResourceScoped",
+            Sid: "DescribeThisCluster",
             Effect: "Allow",
-            Action: ["ecs:ListClusters", "ecs:ListServices", "ecs:ListTasks"],
-            Resource: ["*"],
+            Action: ["ecs:DescribeClusters"],
+            Resource: [clusterArn, `${ecs}:cluster/default`],
         },
         {
-            Sid: "DescribeInThisAccountAndRegion",
+            Sid: "ListInThisClusterOnly",
             Effect: "Allow",
-            Action: ["ecs:DescribeClusters", "ecs:DescribeServices", "ecs:DescribeTasks"],
-            Resource: [`${ecs}:cluster/*`, `${ecs}:service/*`, `${ecs}:task/*`],
+            Action: ["ecs:ListServices", "ecs:ListTasks"],
+            Resource: ["*"],
+            Condition: { ArnEquals: { "ecs:cluster": clusterArn } },
+        },
+        {
+            Sid: "DescribeServicesAndTasksOfThisCluster",
+            Effect: "Allow",
+            Action: ["ecs:DescribeServices", "ecs:DescribeTasks"],
+            Resource: [`${ecs}:service/${clusterName}/*`, `${ecs}:task/${clusterName}/*`],
         },
         {
             Sid: "TaskEnisDescribeIsNotResourceScoped",

@@ -107,6 +107,7 @@ export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster 
                 discovery: {
                     kind: "ecs",
                     region: config.region,
+                    clusterArn: this.cluster.arn,
                     clusterName: ecsClusterName(config.prefix),
                     serviceName: slotServiceName(config.prefix, slot),
                     port: config.app.port,
