@@ -1,0 +1,48 @@
+/**
+ * A read-only {@link StackDriver} over `Pulumi.<stack>.yaml`, for `start --dry-run` on a machine
+ * without the Pulumi CLI: it reads the same config the CLI would (secrets are not decrypted) and
+ * has no stack outputs. Writing and updating are refused.
+ */
+import { SECRET_VALUE, type StackDriver, type UpOutcome } from "../../src/release/driver";
+import { readStackFile } from "../synth/stack-config";
+
+export class StackFileDriver implements StackDriver {
+    constructor(
+        readonly stack: string,
+        private readonly root?: string,
+    ) {}
+
+    async readConfig(): Promise<Record<string, unknown>> {
+        return replaceSecure(readStackFile(this.stack, this.root)) as Record<string, unknown>;
+    }
+
+    async readRelease(): Promise<unknown> {
+        return (await this.readConfig())["apfa:release"];
+    }
+
+    async writeRelease(): Promise<void> {
+        throw new Error("the stack file driver is read-only (dry run)");
+    }
+
+    async up(): Promise<UpOutcome> {
+        throw new Error("the stack file driver cannot run `pulumi up` (dry run)");
+    }
+
+    async outputs(): Promise<Record<string, unknown>> {
+        return {};
+    }
+}
+
+function replaceSecure(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(replaceSecure);
+    }
+    if (value && typeof value === "object") {
+        const entries = Object.entries(value as Record<string, unknown>);
+        if (entries.length === 1 && entries[0][0] === "secure") {
+            return SECRET_VALUE;
+        }
+        return Object.fromEntries(entries.map(([k, v]) => [k, replaceSecure(v)]));
+    }
+    return value;
+}

@@ -1,0 +1,85 @@
+/**
+ * {@link StackDriver} on the Pulumi Automation API: a `LocalWorkspace` over the project directory,
+ * so the release tool changes exactly the stack config and state that `pulumi` on the command line
+ * would. Needs the Pulumi CLI on PATH (the Automation API drives it) and, for structured config
+ * writes, a CLI with `pulumi config set-all --json` (pulumi/pulumi#19427, 2025).
+ */
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+
+import { SECRET_VALUE, decodeConfigText, type StackDriver, type UpOutcome, type UpRequest } from "./driver";
+
+const RELEASE_KEY = "apfa:release";
+
+/** The part of an Automation API `Stack` the driver uses. */
+export type StackHandle = Pick<Stack, "getAllConfig" | "getConfig" | "setAllConfigJson" | "up" | "outputs">;
+
+export class AutomationStackDriver implements StackDriver {
+    constructor(
+        readonly stack: string,
+        private readonly handle: StackHandle,
+    ) {}
+
+    /** Selects an existing stack of the project in `workDir` (it must have been created with `pulumi stack init`). */
+    static async open(stackName: string, workDir: string): Promise<AutomationStackDriver> {
+        const handle = await LocalWorkspace.selectStack({ stackName, workDir });
+        return new AutomationStackDriver(stackName, handle);
+    }
+
+    async readConfig(): Promise<Record<string, unknown>> {
+        const all = await this.handle.getAllConfig();
+        const values: Record<string, unknown> = {};
+        for (const [key, entry] of Object.entries(all)) {
+            values[key] = entry.secret ? SECRET_VALUE : decodeConfigText(entry.value);
+        }
+        return values;
+    }
+
+    async readRelease(): Promise<unknown> {
+        let entry;
+        try {
+            // `pulumi config get apfa:release --json`: reads one key, decrypts nothing else.
+            entry = await this.handle.getConfig(RELEASE_KEY);
+        } catch (err) {
+            if (err instanceof Error && /not found/i.test(err.message)) {
+                return undefined;
+            }
+            throw err;
+        }
+        if (entry.secret) {
+            throw new Error(`${RELEASE_KEY} is stored as a secret; the release state must be plain config`);
+        }
+        return decodeConfigText(entry.value);
+    }
+
+    async writeRelease(value: unknown): Promise<void> {
+        // The `pulumi config --json` format with objectValue: stored as structured YAML, not as a
+        // JSON string, so the stack file stays readable and diffable.
+        const json = JSON.stringify({ [RELEASE_KEY]: { value: JSON.stringify(value), objectValue: value, secret: false } });
+        await this.handle.setAllConfigJson(json);
+    }
+
+    async up(request: UpRequest): Promise<UpOutcome> {
+        const result = await this.handle.up({
+            target: request.target ? [...request.target] : undefined,
+            message: request.message,
+            onOutput: request.onOutput,
+            color: "never",
+        });
+        const changes: Record<string, number> = {};
+        for (const [op, n] of Object.entries(result.summary.resourceChanges ?? {})) {
+            if (typeof n === "number") {
+                changes[op] = n;
+            }
+        }
+        return { changes };
+    }
+
+    async outputs(): Promise<Record<string, unknown>> {
+        const outputs = await this.handle.outputs();
+        const values: Record<string, unknown> = {};
+        for (const [key, output] of Object.entries(outputs)) {
+            values[key] = output.secret ? SECRET_VALUE : output.value;
+        }
+        return values;
+    }
+}

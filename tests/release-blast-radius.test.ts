@@ -1,0 +1,86 @@
+/**
+ * What each release transition changes in the real program, per stack (offline synth on mocks):
+ * the premises the release tool is built on, checked on every target.
+ *
+ * - Recording progress (analysis, heartbeat, the end of a rollback) changes no resource: those
+ *   writes need no `pulumi up`.
+ * - A rollback (previewWeight back to 0) changes only the resource named by the `trafficUrn`
+ *   output: one `pulumi up --target <trafficUrn>` applies all of it.
+ * - Promotion at 100 % (active flips to the new slot, previewWeight 0) changes no resource at all:
+ *   it moves no request.
+ * - The scale-down after the rollback window (`apfa:release.<old slot>.scaledDown`) is honoured by
+ *   the target: it changes the old slot's workload and never the traffic resource.
+ */
+import * as assert from "node:assert/strict";
+
+import { listStacks, readStackFile } from "../scripts/synth/stack-config";
+import { parseReleaseState, type ReleaseState } from "../src/config";
+import { completeState, promoteState, rollbackState, startState, stepState, withProgress } from "../src/release/state";
+import { changedResources, synthStack, type Plan } from "./helpers/synth";
+
+const NEW_IMAGE = "registry.example.com/apfa:9.9.9";
+const T0 = new Date("2026-07-26T10:00:00Z");
+const STEPS = [10, 50, 100].map((weight) => ({ weight, bakeSeconds: 900 }));
+
+/** The stack's release state walked through a release with the tool's own transitions. */
+function states(stack: string) {
+    const initial = parseReleaseState(readStackFile(stack)["apfa:release"]);
+    const started = startState(initial, {
+        id: "20260726-100000-green",
+        // The docker stack releases its build context; the cloud stacks an image.
+        image: initial.blue.image === undefined ? undefined : NEW_IMAGE,
+        env: {},
+        steps: STEPS,
+        trafficUrn: "urn:placeholder",
+        now: T0,
+    });
+    const atFifty = stepState(started, 1, T0);
+    const recorded = withProgress(atFifty, {
+        lastAnalysis: { at: "2026-07-26T10:20:00Z", decision: "continue", reasons: ["error ratio 0.00 %"] },
+        driver: { host: "ci", pid: 42, heartbeatAt: "2026-07-26T10:20:00Z" },
+    });
+    const rolledBack = rollbackState(atFifty, "test");
+    const atHundred = stepState(started, 2, T0);
+    const promoted = promoteState(atHundred, T0, 60);
+    const completed = completeState(promoted, T0);
+    return { atFifty, recorded, rolledBack, atHundred, promoted, completed };
+}
+
+function plan(stack: string, release: ReleaseState): Plan {
+    return synthStack(stack, { "apfa:release": JSON.parse(JSON.stringify(release)) });
+}
+
+describe("release transitions in the real program (offline synth)", function () {
+    this.timeout(300_000);
+
+    for (const stack of listStacks()) {
+        describe(stack, () => {
+            const s = states(stack);
+
+            it("recording progress changes no resource", () => {
+                assert.deepEqual(changedResources(plan(stack, s.atFifty), plan(stack, s.recorded)), []);
+            });
+
+            it("rollback changes only the traffic resource (the trafficUrn output)", () => {
+                const before = plan(stack, s.atFifty);
+                const after = plan(stack, s.rolledBack);
+                const traffic = before.resources.find((r) => r.urn === before.outputs.trafficUrn);
+                assert.ok(traffic, `no resource has the trafficUrn output ${String(before.outputs.trafficUrn)}`);
+                assert.deepEqual(changedResources(before, after), [`${traffic.type}::${traffic.name}`]);
+            });
+
+            it("promotion at 100 % changes no resource", () => {
+                assert.deepEqual(changedResources(plan(stack, s.atHundred), plan(stack, s.promoted)), []);
+            });
+
+            it("the scale-down of the old slot changes its workload, never the traffic resource", () => {
+                const before = plan(stack, s.promoted);
+                const changed = changedResources(before, plan(stack, s.completed));
+                const traffic = before.resources.find((r) => r.urn === before.outputs.trafficUrn);
+                assert.ok(changed.length > 0, "scaledDown is ignored by the target");
+                assert.ok(traffic && !changed.some((c) => c.endsWith(`${traffic.type}::${traffic.name}`)), changed.join("\n"));
+                assert.ok(changed.every((c) => /blue/.test(c)), `only the old (blue) slot changes:\n${changed.join("\n")}`);
+            });
+        });
+    }
+});
