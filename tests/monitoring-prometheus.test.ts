@@ -19,14 +19,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 
-import { PROJECT_ROOT } from "../scripts/synth/stack-config";
 import type { SlotDiscovery } from "../src/monitoring/prometheus";
 import { parseConfig, SLOTS, type MonitoringSettings, type Slot } from "../src/config";
 import { monitoringArtifacts } from "../src/monitoring/artifacts";
 import { dashboardExpressions, dashboards } from "../src/monitoring/dashboards";
 import { APFA_JOB, PROMETHEUS_JOB, prometheusArgs } from "../src/monitoring/prometheus";
 import { RECORDED, alertingRulesOf, ruleGroups } from "../src/monitoring/rules";
-import { freePort, ProcessGroup, waitFor, waitForHttp, type RunningProcess } from "./helpers/processes";
+import { freePort, ProcessGroup, startReferenceApp, waitFor, waitForHttp, type RunningProcess } from "./helpers/processes";
 import { requireTool } from "./helpers/tools";
 
 const BLUE_ERROR_RATIO = 0.25;
@@ -110,12 +109,7 @@ describe("monitoring: a real Prometheus on the generated config and rules", func
 
         // The reference app, one process per slot, on free loopback ports.
         for (const slot of SLOTS) {
-            const port = await freePort();
-            const proc = procs.start(`app-${slot}`, process.execPath, [path.join(PROJECT_ROOT, "app", "server.js")], {
-                env: { PORT: String(port), HOST: "127.0.0.1", SLOT: slot, APFA_ERROR_RATIO: slot === "blue" ? String(BLUE_ERROR_RATIO) : "0" },
-            });
-            apps[slot] = { base: `http://127.0.0.1:${port}`, port };
-            await waitForHttp(`${apps[slot].base}/health`, { process: proc });
+            apps[slot] = await startReferenceApp(procs, `app-${slot}`, { SLOT: slot, APFA_ERROR_RATIO: slot === "blue" ? String(BLUE_ERROR_RATIO) : "0" });
             // Both the 200 and the 500 series exist (in the final 3:1 ratio) before the first scrape,
             // so rate() sees every later request of both.
             await send(apps[slot].base, 4);

@@ -19,12 +19,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 
-import { PROJECT_ROOT } from "../scripts/synth/stack-config";
 import { parseRolloutSettings } from "../src/config";
 import { analyse, type AnalysisThresholds } from "../src/release/analysis";
 import { PrometheusSource, prometheusQueries } from "../src/release/metrics/prometheus";
 import { isHealthy } from "../src/release/metrics/source";
-import { freePort, ProcessGroup, stopProcess, waitFor, waitForHttp, type RunningProcess } from "./helpers/processes";
+import { freePort, ProcessGroup, startReferenceApp, stopProcess, waitFor, waitForHttp, type RunningProcess } from "./helpers/processes";
 import { requireTool } from "./helpers/tools";
 
 const WINDOW_SECONDS = 30;
@@ -62,18 +61,11 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
 
         const ratios = { blue: "0", greenBad: "0.2", greenGood: "0" } as const;
         for (const name of ["blue", "greenBad", "greenGood"] as const) {
-            const port = await freePort();
-            const proc = procs.start(`app-${name}`, process.execPath, [path.join(PROJECT_ROOT, "app", "server.js")], {
-                env: {
-                    PORT: String(port),
-                    HOST: "127.0.0.1",
-                    SLOT: name === "blue" ? "blue" : "green",
-                    APFA_ERROR_RATIO: ratios[name],
-                    APP_VERSION: name === "blue" ? "1.0.0" : "2.0.0",
-                },
+            apps[name] = await startReferenceApp(procs, `app-${name}`, {
+                SLOT: name === "blue" ? "blue" : "green",
+                APFA_ERROR_RATIO: ratios[name],
+                APP_VERSION: name === "blue" ? "1.0.0" : "2.0.0",
             });
-            apps[name] = { base: `http://127.0.0.1:${port}`, port, proc };
-            await waitForHttp(`${apps[name].base}/health`, { process: proc });
             // Create the 200 (and 500) series before the first scrape, so increase() counts every later request.
             await send(apps[name].base, 5, 1);
         }

@@ -16,6 +16,7 @@
  */
 import { spawn } from "node:child_process";
 import * as net from "node:net";
+import * as path from "node:path";
 
 /** How a process ended. */
 export interface ExitInfo {
@@ -256,4 +257,25 @@ async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | unde
 
 function delay(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A running instance of the reference app (app/server.js) on a free loopback port. */
+export interface ReferenceApp {
+    readonly proc: RunningProcess;
+    readonly port: number;
+    /** e.g. http://127.0.0.1:40123 */
+    readonly base: string;
+}
+
+/**
+ * Starts the reference app in `group` with the given knobs (SLOT, APFA_ERROR_RATIO, APP_VERSION, …)
+ * and returns once it answers /health.
+ */
+export async function startReferenceApp(group: ProcessGroup, name: string, env: Record<string, string>): Promise<ReferenceApp> {
+    const port = await freePort();
+    const server = path.resolve(__dirname, "..", "..", "app", "server.js");
+    const proc = group.start(name, process.execPath, [server], { env: { ...env, PORT: String(port), HOST: "127.0.0.1" } });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${base}/health`, { process: proc });
+    return { proc, port, base };
 }
