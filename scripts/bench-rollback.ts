@@ -10,9 +10,6 @@
  * Figures, not assertions; every assumed figure is labelled as such.
  */
 import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 
 import { NAMESPACE, parseConfig, parseRolloutSettings } from "../src/config";
 import { formatBudget, rollbackBudget, ROLLBACK_AIM_SECONDS, ROLLBACK_GOAL_SECONDS, type RollbackBudget } from "../src/release/budget";
@@ -40,20 +37,19 @@ function parseArgs(argv: string[]) {
     return { stacks: stacks.length > 0 ? stacks : listStacks(), measure, badErrorRatio };
 }
 
-/** Median wall time of a cold `npm run synth` of the stack: the program's own run time, upper bound. */
+/**
+ * Median wall time of a cold process loading and running the stack's program the way `pulumi up`
+ * does (scripts/pulumi-load.js: Pulumi's own ts-node loader, transpile-only as the release tool
+ * runs it) on mocks: the program's own run time within an update, upper bound.
+ */
 function programSeconds(stack: string): number {
     const times: number[] = [];
     for (let run = 0; run < 3; run++) {
-        const out = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-bench-rollback-"));
         const started = process.hrtime.bigint();
-        const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/synth.ts", "--stack", stack, "--quiet", "--out", out], {
-            cwd: PROJECT_ROOT,
-            encoding: "utf8",
-        });
+        const result = spawnSync(process.execPath, ["scripts/pulumi-load.js", stack, "--transpile-only"], { cwd: PROJECT_ROOT, encoding: "utf8" });
         times.push(Number(process.hrtime.bigint() - started) / 1e9);
-        fs.rmSync(out, { recursive: true, force: true });
         if (result.status !== 0) {
-            throw new Error(`synth of ${stack} failed:\n${result.stderr}`);
+            throw new Error(`loading ${stack} failed:\n${result.stderr}`);
         }
     }
     return times.sort((a, b) => a - b)[1];

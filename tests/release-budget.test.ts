@@ -36,7 +36,8 @@ describe("rollback time budget", () => {
     });
 
     it("follows the settings: scrape interval, analysis interval and failure threshold, window, deregistration delay", () => {
-        const base = load("prod-aws");
+        // Start from a 15 s scrape (whatever the stack file says) so the arithmetic below is explicit.
+        const base = load("prod-aws", { "apfa:monitoring": { scrapeIntervalSeconds: 15 } });
         const before = rollbackBudget("prod-aws", base.config, base.rollout, inputs);
         const faster = load("prod-aws", {
             "apfa:monitoring": { scrapeIntervalSeconds: 5 },

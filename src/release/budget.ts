@@ -195,7 +195,7 @@ export function rollbackBudget(stack: string, config: ApfaConfig, rollout: Rollo
                   name: "the program runs (registers every resource)",
                   seconds: round1(inputs.programSeconds),
                   provenance: "measured",
-                  source: "cold `npm run synth` of this stack: node, TypeScript compile and the program on Pulumi's mocks (median of 3)",
+                  source: "cold `node scripts/pulumi-load.js <stack> --transpile-only`: Pulumi's own ts-node loader and the program on mocks (median of 3)",
               },
         ...TRAFFIC_CHANGE[config.cloud],
     ];

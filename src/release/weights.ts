@@ -2,7 +2,7 @@
  * The blue/green traffic model, as pure functions. Every target turns these weights into its own
  * routing (nginx split, ALB weighted forward, Gateway API backendRefs).
  */
-import { ReleaseState, Slot, SLOTS } from "../config";
+import type { ReleaseState, Slot } from "../config";
 
 export type TrafficWeights = Readonly<Record<Slot, number>>;
 
@@ -17,11 +17,6 @@ export function trafficWeights(release: Pick<ReleaseState, "active" | "previewWe
         [release.active]: 100 - release.previewWeight,
         [preview]: release.previewWeight,
     } as Record<Slot, number>;
-}
-
-/** Slots in a stable order (blue, green), for deterministic resource creation. */
-export function slotsInOrder(): readonly Slot[] {
-    return SLOTS;
 }
 
 /** The image a slot runs: its own, else the active slot's (a fresh stack may name only one). */

@@ -10,6 +10,7 @@
  * image and no knowledge of its entrypoint, and the main container keeps its own command.
  */
 import * as zlib from "node:zlib";
+import { httpProbeCommand } from "../../health";
 
 /** Image of the init container: busybox (sh, base64, gzip), pinned, multi-arch, from ECR Public. */
 export const INIT_IMAGE = "public.ecr.aws/docker/library/busybox:1.37.0";
@@ -90,15 +91,8 @@ export function environmentList(env: Readonly<Record<string, string>>): KeyValue
         .map((name) => ({ name, value: env[name] }));
 }
 
-/**
- * A container health check that GETs `path` on localhost: node's fetch first (APFA's reference
- * image has node), then wget (busybox/alpine images), then curl.
- */
-export function httpHealthCheckCommand(port: number, path: string): string[] {
-    const url = `http://127.0.0.1:${port}${path}`;
-    const node = `node -e "fetch('${url}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`;
-    return ["CMD-SHELL", `${node} 2>/dev/null || wget -q -O /dev/null ${url} 2>/dev/null || curl -fsS -o /dev/null ${url} || exit 1`];
-}
+/** A container health check that GETs `path` on localhost (the probe every target uses). */
+export const httpHealthCheckCommand = httpProbeCommand;
 
 /** Container health-check timing; `startPeriod` is ECS's 0-300 s grace for a starting container. */
 export function healthCheckTiming(startPeriodSeconds: number): Omit<ContainerHealthCheck, "command"> {

@@ -15,6 +15,7 @@ import { CLUSTER_TYPES } from "../../cluster";
 import type { DockerConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
 import { slotImage, trafficWeights, type TrafficWeights } from "../../release/weights";
+import { httpProbeCommand } from "../../health";
 import { hashBuildContext } from "./context-hash";
 import { PROXY_IMAGE } from "./images";
 import { nginxConfig } from "./proxy";
@@ -31,16 +32,6 @@ const PROXY_HEALTH_PATH = "/proxy-health";
 
 /** Docker health-check timing shared by every container of the stack. */
 const HEALTHCHECK_TIMING = { interval: "10s", timeout: "3s", retries: 3, startPeriod: "10s" } as const;
-
-/**
- * An HTTP health check that works in most images: busybox/alpine wget, curl, or node's fetch.
- * The dev stack runs the reference app (node) and official alpine-based images (wget).
- */
-export function httpHealthcheck(port: number, healthPath: string): string[] {
-    const url = `http://127.0.0.1:${port}${healthPath}`;
-    const nodeProbe = `node -e "fetch('${url}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`;
-    return ["CMD-SHELL", `wget -q -O /dev/null ${url} 2>/dev/null || curl -fsS -o /dev/null ${url} 2>/dev/null || ${nodeProbe}`];
-}
 
 /** Docker labels from the stack's tags plus the project/stack identity. */
 function dockerLabels(config: DockerConfig, extra: Record<string, string> = {}): docker.types.input.ContainerLabel[] {
@@ -185,7 +176,7 @@ export class DockerCluster extends pulumi.ComponentResource implements ApfaClust
                         envs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
                         networksAdvanced: [{ name: this.network.name, aliases: [slotAlias(slot)] }],
                         // No published ports: APFA is reached through the proxy only.
-                        healthcheck: { tests: httpHealthcheck(app.port, app.healthPath), ...HEALTHCHECK_TIMING },
+                        healthcheck: { tests: httpProbeCommand(app.port, app.healthPath), ...HEALTHCHECK_TIMING },
                         restart: "unless-stopped",
                         memory: app.memoryMiB,
                         cpus: String(app.cpu),
@@ -264,10 +255,7 @@ export class DockerCluster extends pulumi.ComponentResource implements ApfaClust
                 ports: [{ internal: spec.port, external: spec.operatorPort, ip: "127.0.0.1" }],
                 uploads: Object.entries(spec.files).map(([file, content]) => ({ file, content })),
                 volumes: volume && spec.dataVolume ? [{ volumeName: volume.name, containerPath: spec.dataVolume.mountPath }] : undefined,
-                healthcheck: {
-                    tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${spec.port}${spec.healthPath} || exit 1`],
-                    ...HEALTHCHECK_TIMING,
-                },
+                healthcheck: { tests: httpProbeCommand(spec.port, spec.healthPath), ...HEALTHCHECK_TIMING },
                 restart: "unless-stopped",
                 memory: spec.resources.memoryMiB,
                 cpus: String(spec.resources.cpu),
