@@ -13,17 +13,17 @@ const upstreams = { blue: "apfa-blue:8000", green: "apfa-green:8000" };
 
 describe("dev proxy config (nginx split by weight)", () => {
     it("sends everything to the only slot with weight when the other has 0", () => {
-        assert.match(nginxConfig({ weights: { blue: 100, green: 0 }, upstreams, listenPort: 8080, healthPath: "/h" }), /\{\n\s+\* apfa-blue:8000;\n\s+\}/);
-        assert.match(nginxConfig({ weights: { blue: 0, green: 100 }, upstreams, listenPort: 8080, healthPath: "/h" }), /\{\n\s+\* apfa-green:8000;\n\s+\}/);
+        assert.match(nginxConfig({ weights: { blue: 100, green: 0 }, upstreams, listenPort: 8080, healthPath: "/h", metricsPath: "/metrics" }), /\{\n\s+\* apfa-blue:8000;\n\s+\}/);
+        assert.match(nginxConfig({ weights: { blue: 0, green: 100 }, upstreams, listenPort: 8080, healthPath: "/h", metricsPath: "/metrics" }), /\{\n\s+\* apfa-green:8000;\n\s+\}/);
     });
 
     it("gives the green slot its percentage and blue the rest", () => {
-        const conf = nginxConfig({ weights: { blue: 50, green: 50 }, upstreams, listenPort: 8080, healthPath: "/h" });
+        const conf = nginxConfig({ weights: { blue: 50, green: 50 }, upstreams, listenPort: 8080, healthPath: "/h", metricsPath: "/metrics" });
         assert.match(conf, /50% apfa-green:8000;\n\s+\* apfa-blue:8000;/);
     });
 
     it("refuses weights that do not add up to 100", () => {
-        assert.throws(() => nginxConfig({ weights: { blue: 60, green: 50 }, upstreams, listenPort: 8080, healthPath: "/h" }), /add up to 100/);
+        assert.throws(() => nginxConfig({ weights: { blue: 60, green: 50 }, upstreams, listenPort: 8080, healthPath: "/h", metricsPath: "/metrics" }), /add up to 100/);
     });
 
     describe("with a real nginx", function () {
@@ -58,7 +58,7 @@ describe("dev proxy config (nginx split by weight)", () => {
 
         it("accepts the generated config (nginx -t)", () => {
             const file = path.join(dir, "check.conf");
-            fs.writeFileSync(file, forTest(nginxConfig({ weights: { blue: 90, green: 10 }, upstreams, listenPort: 18080, healthPath: "/proxy-health" })));
+            fs.writeFileSync(file, forTest(nginxConfig({ weights: { blue: 90, green: 10 }, upstreams, listenPort: 18080, healthPath: "/proxy-health", metricsPath: "/metrics" })));
             const result = spawnSync(nginx, ["-t", "-e", "stderr", "-p", dir, "-c", file], { encoding: "utf8" });
             assert.equal(result.status, 0, result.stderr);
             assert.match(result.stderr, /syntax is ok/);
@@ -84,6 +84,7 @@ describe("dev proxy config (nginx split by weight)", () => {
                 upstreams: { blue: `127.0.0.1:${bluePort}`, green: `127.0.0.1:${greenPort}` },
                 listenPort: proxyPort,
                 healthPath: "/proxy-health",
+                metricsPath: "/metrics",
             })).replace(/listen (\d+);/, "listen 127.0.0.1:$1;");
             fs.writeFileSync(file, conf);
             proc = spawn(nginx, ["-e", "stderr", "-p", dir, "-c", file, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
@@ -120,6 +121,17 @@ describe("dev proxy config (nginx split by weight)", () => {
             // split_clients hashes a random request id: expect 10 % within a generous statistical margin.
             assert.ok(greenShare > 0.07 && greenShare < 0.13, `green got ${(greenShare * 100).toFixed(1)} % (blue ${counts.blue}, green ${counts.green})`);
             assert.equal(counts.blue + counts.green, total);
+        });
+
+        it("does not pass APFA's metrics path through (Prometheus scrapes the replicas directly)", async () => {
+            const port = Number(/listen 127\.0\.0\.1:(\d+);/.exec(fs.readFileSync(path.join(dir, "run.conf"), "utf8"))?.[1]);
+            const status = await new Promise<number>((resolve, reject) => {
+                http.get({ host: "127.0.0.1", port, path: "/metrics", agent: false }, (res) => {
+                    res.resume();
+                    resolve(res.statusCode ?? 0);
+                }).on("error", reject);
+            });
+            assert.equal(status, 404);
         });
     });
 });

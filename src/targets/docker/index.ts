@@ -201,6 +201,7 @@ export class DockerCluster extends pulumi.ComponentResource implements ApfaClust
             upstreams: { blue: `${slotAlias("blue")}:${app.port}`, green: `${slotAlias("green")}:${app.port}` },
             listenPort: PROXY_INTERNAL_PORT,
             healthPath: PROXY_HEALTH_PATH,
+            metricsPath: app.metricsPath,
         });
         return new docker.Container(
             `${name}-proxy`,

@@ -14,6 +14,8 @@ export interface ProxyConfigInput {
     readonly listenPort: number;
     /** Path answered by nginx itself for its container health check. */
     readonly healthPath: string;
+    /** APFA's metrics path: Prometheus scrapes replicas directly; the proxy does not serve it. */
+    readonly metricsPath: string;
 }
 
 /** Docker's embedded DNS server, reachable from every container on a user-defined network. */
@@ -62,6 +64,9 @@ export function nginxConfig(input: ProxyConfigInput): string {
         "            access_log off;",
         "            default_type text/plain;",
         "            return 200 \"ok\\n\";",
+        "        }",
+        `        location = ${input.metricsPath} {`,
+        "            return 404;",
         "        }",
         "        location / {",
         "            proxy_set_header Host $host;",
