@@ -270,7 +270,7 @@ const dockerSchema = z.strictObject({
 const awsSchema = z.strictObject({
     /** Availability zones the VPC spans. @default 3 */
     availabilityZoneCount: z.number().int().min(2).max(6).default(3),
-    /** VPC address range, /16 to /22 (see targets/aws/subnets.ts for the subnet plan). @default "10.40.0.0/16" */
+    /** VPC address range, /16 to /21: public subnets are /n+6 and ALB subnets must be /27 or larger (see targets/aws/subnets.ts). @default "10.40.0.0/16" */
     vpcCidr: z
         .cidrv4()
         .superRefine((cidr, ctx) => {
@@ -310,9 +310,19 @@ const awsSchema = z.strictObject({
 const azureSchema = z.strictObject({
     /** Azure region. @default "westeurope" */
     location: z.string().regex(/^[a-z0-9]+$/, "expected an Azure region name such as westeurope").default("westeurope"),
-    /** AKS Kubernetes version; unset lets AKS pick its default. */
-    kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "expected a version such as 1.33").optional(),
-    /** VM size of the system pool. @default "Standard_D2ds_v5" */
+    /**
+     * AKS Kubernetes version as major.minor (e.g. "1.33"); unset lets AKS pick its default. No
+     * patch: the cluster's `patch` upgrade channel moves the patch itself, and a pinned patch would
+     * make the next `pulumi up` ask AKS for a downgrade.
+     */
+    kubernetesVersion: z
+        .string()
+        .regex(
+            /^\d+\.\d+$/,
+            'expected major.minor such as "1.33" (no patch: the patch upgrade channel keeps the cluster on the latest patch of that minor)',
+        )
+        .optional(),
+    /** VM size of the system pool; applied at cluster creation (later: `az aks nodepool`). @default "Standard_D2ds_v5" */
     systemVmSize: z.string().default("Standard_D2ds_v5"),
     /** VM size of the APFA user pool. @default "Standard_D4ds_v5" */
     appVmSize: z.string().default("Standard_D4ds_v5"),
@@ -324,7 +334,7 @@ const azureSchema = z.strictObject({
     availabilityZones: z.array(z.enum(["1", "2", "3"])).min(1).default(["1", "2", "3"]),
     /** AKS API server SKU tier (Standard has the uptime SLA). @default "Standard" */
     skuTier: z.enum(["Free", "Standard", "Premium"]).default("Standard"),
-    /** Fixed node count of the system pool (critical add-ons only), spread over the zones. @default 3 */
+    /** Fixed node count of the system pool (critical add-ons only), spread over the zones; applied at cluster creation (later: `az aks nodepool scale`). @default 3 */
     systemPoolNodes: z.number().int().min(1).max(100).default(3),
     /** VNet address range. @default "10.60.0.0/16" */
     vnetCidr: z.cidrv4().default("10.60.0.0/16"),

@@ -31,7 +31,7 @@ import {
     type PolicyDocument,
 } from "../src/targets/aws/iam";
 import { publicUrl } from "../src/targets/aws/index";
-import { TLS_POLICY, weightedForwardAction } from "../src/targets/aws/loadBalancer";
+import { TLS_POLICY, plainHttpWarning, weightedForwardAction } from "../src/targets/aws/loadBalancer";
 import { chooseAvailabilityZones, endpointServiceName, natPlan } from "../src/targets/aws/network";
 import { cpuTargetTracking, slotCapacity } from "../src/targets/aws/scaling";
 import { slotEnvironment } from "../src/targets/aws/service";
@@ -43,7 +43,7 @@ import {
     isValidFargateSize,
     smallestFargateSizeFor,
 } from "../src/targets/aws/sizing";
-import { contains, formatCidr, overlaps, parseCidr, planSubnets, vpcCidrProblem } from "../src/targets/aws/subnets";
+import { MAX_ALB_SUBNET_PREFIX, MAX_VPC_PREFIX, contains, formatCidr, overlaps, parseCidr, planSubnets, vpcCidrProblem } from "../src/targets/aws/subnets";
 import { awsTags } from "../src/targets/aws/tags";
 import { readStackFile } from "../scripts/synth/stack-config";
 import { parseConfig } from "../src/config";
@@ -67,13 +67,16 @@ describe("aws target: subnet plan", () => {
 
     it("keeps every subnet inside the VPC, disjoint from every other, for any valid VPC and AZ count", () => {
         const vpcArb = fc
-            .tuple(fc.integer({ min: 16, max: 22 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }))
+            .tuple(fc.integer({ min: 16, max: MAX_VPC_PREFIX }), fc.integer({ min: 0, max: 2 ** 32 - 1 }))
             .map(([prefix, raw]) => formatCidr({ base: raw - (raw % 2 ** (32 - prefix)), prefix }));
         fc.assert(
             fc.property(vpcArb, fc.integer({ min: 1, max: 7 }), (vpc, azs) => {
                 const plan = planSubnets(vpc, azs);
                 const blocks = plan.flatMap((p) => [parseCidr(p.privateCidr), parseCidr(p.publicCidr)]);
                 assert.equal(plan.length, azs);
+                for (const p of plan) {
+                    assert.ok(parseCidr(p.publicCidr).prefix <= MAX_ALB_SUBNET_PREFIX, `${p.publicCidr} holds the ALB: /27 or larger`);
+                }
                 for (const [i, b] of blocks.entries()) {
                     assert.ok(contains(parseCidr(vpc), b), `${formatCidr(b)} inside ${vpc}`);
                     assert.ok(b.prefix <= 28, "AWS subnets are at most /28");
@@ -85,9 +88,21 @@ describe("aws target: subnet plan", () => {
         );
     });
 
+    it("accepts /16 to /21 only: a /21 gets /27 public subnets, the smallest an ALB accepts; a /22 would get /28s", () => {
+        assert.equal(MAX_ALB_SUBNET_PREFIX, 27);
+        assert.equal(MAX_VPC_PREFIX, 21);
+        assert.deepEqual(
+            planSubnets("10.60.0.0/21", 2).map((p) => p.publicCidr),
+            ["10.60.7.0/27", "10.60.7.32/27"],
+        );
+        assert.equal(vpcCidrProblem("10.60.0.0/21"), undefined);
+        assert.match(vpcCidrProblem("10.60.0.0/22") ?? "", /between \/16 and \/21 .*load balancer.*\/27 or larger\), got \/22/);
+        assert.throws(() => planSubnets("10.60.0.0/22", 2), /VPC range 10\.60\.0\.0\/22: expected a prefix length between \/16 and \/21/);
+    });
+
     it("refuses VPC ranges the plan cannot hold, naming the reason", () => {
-        assert.match(vpcCidrProblem("10.0.0.0/24") ?? "", /between \/16 and \/22/);
-        assert.match(vpcCidrProblem("10.0.0.0/8") ?? "", /between \/16 and \/22/);
+        assert.match(vpcCidrProblem("10.0.0.0/24") ?? "", /between \/16 and \/21/);
+        assert.match(vpcCidrProblem("10.0.0.0/8") ?? "", /between \/16 and \/21/);
         assert.match(vpcCidrProblem("10.0.0.1/16") ?? "", /host bits set; did you mean 10\.0\.0\.0\/16/);
         assert.equal(vpcCidrProblem("172.16.0.0/20"), undefined);
         assert.throws(() => planSubnets("10.0.0.0/16", 8), /1 to 7 AZs/);
@@ -95,7 +110,9 @@ describe("aws target: subnet plan", () => {
 
     it("the stack config refuses a VPC range the plan cannot hold, before any resource", () => {
         const values = { ...readStackFile("prod-aws"), "apfa:aws": { vpcCidr: "10.40.0.0/24" } };
-        assert.throws(() => parseConfig({ values, project: "apfa", stack: "prod-aws" }), /apfa:aws\.vpcCidr: expected a prefix length between \/16 and \/22/);
+        assert.throws(() => parseConfig({ values, project: "apfa", stack: "prod-aws" }), /apfa:aws\.vpcCidr: expected a prefix length between \/16 and \/21/);
+        const slash22 = { ...values, "apfa:aws": { vpcCidr: "10.40.0.0/22" } };
+        assert.throws(() => parseConfig({ values: slash22, project: "apfa", stack: "prod-aws" }), /apfa:aws\.vpcCidr: .*got \/22/);
         const ok = parseConfig({ values: { ...values, "apfa:aws": { vpcCidr: "10.50.0.0/20", domainName: "apfa.example.com" } }, project: "apfa", stack: "prod-aws" });
         assert.equal(ok.cloud === "aws" && ok.aws.vpcCidr, "10.50.0.0/20");
     });
@@ -191,7 +208,7 @@ describe("aws target: Fargate sizes", () => {
 describe("aws target: IAM documents", () => {
     const allDocs = (): [string, PolicyDocument][] => [
         ["tasks trust", ecsTasksTrustPolicy(WHERE)],
-        ["infrastructure trust", ecsInfrastructureTrustPolicy(WHERE)],
+        ["infrastructure trust", ecsInfrastructureTrustPolicy()],
         ["execution", executionRolePolicy({ logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/x", images: ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/apfa:1"], secretArns: ["arn:s"] })],
         ["discovery", ecsDiscoveryPolicy(WHERE, "apfa-prod-aws")],
         ["exec", ecsExecPolicy()],
@@ -264,7 +281,15 @@ describe("aws target: IAM documents", () => {
         const trust = ecsTasksTrustPolicy(WHERE).Statement[0];
         assert.deepEqual(trust.Principal, { Service: "ecs-tasks.amazonaws.com" });
         assert.deepEqual(trust.Condition?.StringEquals, { "aws:SourceAccount": "123456789012" });
-        assert.deepEqual(ecsInfrastructureTrustPolicy(WHERE).Statement[0].Principal, { Service: "ecs.amazonaws.com" });
+        assert.deepEqual(ecsInfrastructureTrustPolicy().Statement[0].Principal, { Service: "ecs.amazonaws.com" });
+    });
+
+    it("the ECS infrastructure role's trust is AWS's documented one: ecs.amazonaws.com, no condition keys ECS may not send", () => {
+        const trust = ecsInfrastructureTrustPolicy().Statement[0];
+        assert.deepEqual(trust.Action, ["sts:AssumeRole"]);
+        assert.equal(trust.Condition, undefined);
+        // The task roles keep both: ECS documents SourceArn for ecs-tasks.amazonaws.com.
+        assert.ok(ecsTasksTrustPolicy(WHERE).Statement[0].Condition?.ArnLike?.["aws:SourceArn"]);
     });
 });
 
@@ -466,6 +491,18 @@ describe("aws target: load balancer, scaling, tags, names", () => {
     it("the public URL is the domain when configured, else the ALB's DNS name", () => {
         assert.equal(publicUrl("https", "alb.example", "apfa.example.com"), "https://apfa.example.com");
         assert.equal(publicUrl("http", "alb.example"), "http://alb.example");
+    });
+
+    it("warns that the public listener is HTTP-only, and how to add a certificate, exactly when no certificate is set", () => {
+        const cert = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555";
+        const bare = plainHttpWarning({}, "eu-west-1") ?? "";
+        assert.match(bare, /plain HTTP on port 80/);
+        assert.match(bare, /apfa:aws\.certificateArn is not set/);
+        assert.match(bare, /ACM certificate in eu-west-1 for your domain \(set apfa:aws\.domainName too\)/);
+        assert.match(bare, /pulumi config set --path 'apfa:aws\.certificateArn' <certificate ARN>/);
+        assert.match(plainHttpWarning({ domainName: "apfa.example.com" }, "us-east-1") ?? "", /ACM certificate in us-east-1 for apfa\.example\.com,/);
+        assert.equal(plainHttpWarning({ certificateArn: cert }, "eu-west-1"), undefined);
+        assert.equal(plainHttpWarning({ certificateArn: cert, domainName: "apfa.example.com" }, "eu-west-1"), undefined);
     });
 
     it("the SSM port-forward command names the cluster, service, container and ports", () => {

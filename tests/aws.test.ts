@@ -3,7 +3,9 @@
  * to AWS, asserted resource by resource.
  */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
@@ -87,6 +89,20 @@ function hasTagsInput(type: string): boolean {
     const args = new RegExp(`export interface ${cls}Args \\{([\\s\\S]*?)\\n\\}`).exec(dts);
     assert.ok(args, `no ${cls}Args in ${mod}/${file}.d.ts`);
     return /\n\s+tags\?:/.test(args[1]);
+}
+
+/** What the program prints while it runs (warnings included) for the stack with these overrides. */
+function programOutput(overrides: Record<string, unknown>): string {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-aws-log-"));
+    try {
+        const sets = Object.entries(overrides).flatMap(([key, value]) => ["--set", `${key}=${JSON.stringify(value)}`]);
+        const args = ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", STACK, "--out", out, "--quiet", ...sets];
+        const run = spawnSync(process.execPath, args, { cwd: PROJECT_ROOT, encoding: "utf8" });
+        assert.equal(run.status, 0, `${run.stderr}${run.stdout}`);
+        return `${run.stderr}${run.stdout}`;
+    } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+    }
 }
 
 function parseJson<T>(r: PlannedResource, key: string): T {
@@ -265,9 +281,21 @@ describe("prod-aws stack (ECS Fargate target)", () => {
             }
         });
 
+        it("answers 404 for APFA's metrics path on the public listener, ahead of the weighted rule", () => {
+            const blocked = find(plan, T.rule, `${PREFIX}-metrics-blocked`);
+            const traffic = find(plan, T.rule, `${PREFIX}-traffic`);
+            assert.equal(blocked.inputs.listenerArn, traffic.inputs.listenerArn);
+            assert.ok((blocked.inputs.priority as number) < (traffic.inputs.priority as number), "evaluated before the catch-all");
+            assert.deepEqual(blocked.inputs.conditions, [{ pathPattern: { values: ["/metrics", "/metrics/*"] } }]);
+            const action = (blocked.inputs.actions as { type: string; fixedResponse: { statusCode: string } }[])[0];
+            assert.deepEqual([action.type, action.fixedResponse.statusCode], ["fixed-response", "404"]);
+            const custom = synthStack("prod-aws", { "apfa:app": { metricsPath: "/internal/prom" } });
+            assert.deepEqual(find(custom, T.rule, `${PREFIX}-metrics-blocked`).inputs.conditions, [{ pathPattern: { values: ["/internal/prom", "/internal/prom/*"] } }]);
+        });
+
         it("carries the weights in one listener rule on the HTTP listener: 100/0 at rest", () => {
             const rule = find(plan, T.rule, `${PREFIX}-traffic`);
-            assert.equal(rule.inputs.priority, 1);
+            assert.equal(rule.inputs.priority, 10);
             assert.deepEqual(rule.inputs.conditions, [{ pathPattern: { values: ["/*"] } }]);
             assert.equal(rule.inputs.listenerArn, `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/alb/0123456789abcdef/${PREFIX}-http`);
             const forward = (rule.inputs.actions as { forward: { targetGroups: { arn: string; weight: number }[]; stickiness: unknown } }[])[0].forward;
@@ -293,6 +321,12 @@ describe("prod-aws stack (ECS Fargate target)", () => {
                 [90, 10],
             );
             assert.deepEqual(preview.outputs.weights, { blue: 90, green: 10 });
+        });
+
+        it("warns while deploying that the public listener is HTTP-only without a certificate, and says nothing with one", () => {
+            const warning = /warning: .*public load balancer serves APFA over plain HTTP.*pulumi config set --path 'apfa:aws\.certificateArn'/;
+            assert.match(programOutput({}), warning);
+            assert.doesNotMatch(programOutput({ "apfa:aws": awsSettings({ certificateArn: CERT }) }), /plain HTTP/);
         });
 
         it("with a certificate: HTTPS on 443 with the TLS 1.3 policy carries the rule, HTTP redirects to it", () => {
@@ -380,6 +414,118 @@ describe("prod-aws stack (ECS Fargate target)", () => {
                 assert.ok(svc.options.dependsOn.includes(ruleUrn), "the target group is attached to the ALB first");
                 assert.equal(svc.inputs.desiredCount, 4);
             }
+        });
+    });
+
+    describe("create order: nothing starts before what it needs", () => {
+        const urns = (p: Plan, type: string) => ofType(p, type).map((r) => r.urn);
+        /** The dependencies of a resource the plan's URNs are missing from, as short names. */
+        const missing = (r: PlannedResource, needed: readonly string[]) => needed.filter((u) => !r.options.dependsOn.includes(u)).map((u) => u.split("::").pop());
+
+        /** Everything that makes private egress work: every route, route-table association and VPC endpoint, the IGW, the endpoints' ingress rule. */
+        function egressReady(p: Plan): string[] {
+            return [
+                find(p, "aws:ec2/internetGateway:InternetGateway", `${PREFIX}-igw`).urn,
+                ...urns(p, T.route),
+                ...urns(p, T.rta),
+                ...urns(p, T.endpoint),
+                find(p, T.ingress, `${PREFIX}-endpoints-https-in`).urn,
+            ];
+        }
+
+        it("every ECS service (APFA's and the monitoring ones) waits for the NAT routes, route-table associations and VPC endpoints", () => {
+            for (const p of [plan, synthStack(STACK, { "apfa:aws": awsSettings({ natGateways: "single" }) })]) {
+                const services = ofType(p, T.service);
+                assert.deepEqual(
+                    services.map((s) => s.name).sort(),
+                    ["blue", "grafana", "green", "prometheus"].map((n) => `${PREFIX}-${n}`),
+                );
+                const needed = egressReady(p);
+                // 1 IGW + public route + private routes, 3 public + 3 private associations, 5 endpoints, 1 rule.
+                assert.ok(needed.length >= 14, `${needed.length} egress resources`);
+                for (const svc of services) {
+                    assert.deepEqual(missing(svc, needed), [], `${svc.name} can start before its subnets reach ECR/Logs`);
+                }
+            }
+        });
+
+        it("the internet-facing ALB waits for the internet gateway and the public routes", () => {
+            const alb = find(plan, T.alb, `${PREFIX}-alb`);
+            const needed = [
+                find(plan, "aws:ec2/internetGateway:InternetGateway", `${PREFIX}-igw`).urn,
+                find(plan, T.route, `${PREFIX}-public-default`).urn,
+                ...[0, 1, 2].map((i) => find(plan, T.rta, `${PREFIX}-public-${i}-rta`).urn),
+            ];
+            assert.deepEqual(missing(alb, needed), []);
+        });
+
+        it("APFA's services wait for their security-group rules (egress, ALB ↔ tasks), the log group and the execution role's grants", () => {
+            const needed = [
+                find(plan, T.egress, `${PREFIX}-tasks-out`).urn,
+                find(plan, T.ingress, `${PREFIX}-tasks-from-alb`).urn,
+                find(plan, T.egress, `${PREFIX}-alb-to-tasks`).urn,
+                find(plan, T.logGroup, `${PREFIX}-logs`).urn,
+                find(plan, T.rolePolicy, `${PREFIX}-app-execution-start`).urn,
+            ];
+            for (const slot of ["blue", "green"]) {
+                assert.deepEqual(missing(find(plan, T.service, `${PREFIX}-${slot}`), needed), [], slot);
+            }
+        });
+
+        it("a service with a data volume waits for the EBS infrastructure role's policy attachment", () => {
+            const attachments = urns(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((u) => u.endsWith(`::${PREFIX}-ebs-volumes-managed-0`));
+            assert.equal(attachments.length, 1);
+            const withVolumes = ofType(plan, T.service).filter((s) => s.inputs.volumeConfiguration !== undefined);
+            assert.ok(withVolumes.some((s) => s.name === `${PREFIX}-prometheus`), "Prometheus has a data volume");
+            for (const svc of withVolumes) {
+                assert.match(JSON.stringify(svc.inputs.volumeConfiguration), new RegExp(`role/${PREFIX}-ebs-volumes"`));
+                assert.deepEqual(missing(svc, attachments), [], `${svc.name} can ask for its volume before the role may create it`);
+            }
+        });
+
+        it("a service whose tasks read a secret waits for that secret's version (ECS reads AWSCURRENT at task start)", () => {
+            const secrets = ofType(plan, "aws:secretsmanager/secret:Secret");
+            const versions = ofType(plan, "aws:secretsmanager/secretVersion:SecretVersion");
+            let checked = 0;
+            for (const svc of ofType(plan, T.service)) {
+                const family = /task-definition\/([^:]+):/.exec(String(svc.inputs.taskDefinition))?.[1];
+                const td = ofType(plan, T.taskDef).find((t) => t.inputs.family === family);
+                assert.ok(td, `${svc.name}'s task definition`);
+                const refs = parseJson<{ secrets?: { valueFrom: string }[] }[]>(td, "containerDefinitions").flatMap((c) => c.secrets ?? []);
+                for (const ref of refs) {
+                    const secret = secrets.find((x) => ref.valueFrom.includes(`:secret:${String(x.inputs.namePrefix)}`));
+                    assert.ok(secret, `the secret behind ${ref.valueFrom}`);
+                    const version = versions.find((v) => v.inputs.secretId === idOf(secret.name));
+                    assert.ok(version, `${secret.name} has a version`);
+                    assert.deepEqual(missing(svc, [version.urn]), [], `${svc.name} can start before ${secret.name} has a value`);
+                    checked++;
+                }
+            }
+            assert.equal(checked, 1, "Grafana's admin password");
+            assert.ok(find(plan, T.service, `${PREFIX}-grafana`).options.dependsOn.includes(versions[0].urn));
+        });
+
+        it("the monitoring services wait for their outbound rule and the log group; with operator listeners also for the ALB's path to them", () => {
+            const logs = find(plan, T.logGroup, `${PREFIX}-logs`).urn;
+            for (const name of ["prometheus", "grafana"]) {
+                const svc = find(plan, T.service, `${PREFIX}-${name}`);
+                assert.deepEqual(missing(svc, [find(plan, T.egress, `${PREFIX}-${name}-https-out`).urn, logs]), [], name);
+            }
+            const operators = synthStack(STACK, { "apfa:aws": awsSettings({ operatorCidrs: ["198.51.100.0/24"] }) });
+            for (const name of ["prometheus", "grafana"]) {
+                const needed = [
+                    find(operators, T.listener, `${PREFIX}-${name}-operator`).urn,
+                    find(operators, T.egress, `${PREFIX}-${name}-alb-out`).urn,
+                    find(operators, T.ingress, `${PREFIX}-${name}-from-alb`).urn,
+                ];
+                assert.deepEqual(missing(find(operators, T.service, `${PREFIX}-${name}`), needed), [], name);
+            }
+        });
+
+        it("the EBS infrastructure role trusts ECS exactly as AWS documents it (no condition keys ECS may not send)", () => {
+            const trust = parseJson<PolicyDocument>(find(plan, T.role, `${PREFIX}-ebs-volumes`), "assumeRolePolicy");
+            assert.deepEqual(trust.Statement[0].Principal, { Service: "ecs.amazonaws.com" });
+            assert.equal(trust.Statement[0].Condition, undefined);
         });
     });
 

@@ -27,7 +27,16 @@ import {
     planFileVolumes,
     type FileVolume,
 } from "./containers";
-import { createRole, ecsDiscoveryPolicy, ecsExecPolicy, ecsInfrastructureTrustPolicy, ecsTasksTrustPolicy, executionRolePolicy, type AwsLocation } from "./iam";
+import {
+    createRole,
+    ecsDiscoveryPolicy,
+    ecsExecPolicy,
+    ecsInfrastructureTrustPolicy,
+    ecsTasksTrustPolicy,
+    executionRolePolicy,
+    type AwsLocation,
+    type RoleWithPolicies,
+} from "./iam";
 import type { LoadBalancer } from "./loadBalancer";
 import { TLS_POLICY, targetHealthCheck } from "./loadBalancer";
 import { auxServiceName, ecsClusterName, logGroupName, serviceDiscoveryNamespace } from "./names";
@@ -101,6 +110,14 @@ export function auxSpecProblems(spec: AuxServiceSpec, taken: ReadonlyMap<string,
     return problems;
 }
 
+/** An auxiliary service's operator listener on the ALB. */
+interface OperatorAccess {
+    readonly targetGroup: aws.lb.TargetGroup;
+    readonly listener: aws.lb.Listener;
+    /** The ALB → service rules the target group's health checks take. */
+    readonly healthCheckRules: pulumi.Resource[];
+}
+
 interface RunningAux {
     readonly spec: AuxServiceSpec;
     readonly securityGroup: aws.ec2.SecurityGroup;
@@ -110,7 +127,7 @@ interface RunningAux {
 export class AuxServices {
     private readonly running = new Map<string, RunningAux>();
     private namespace?: aws.servicediscovery.PrivateDnsNamespace;
-    private volumeRole?: aws.iam.Role;
+    private volumeRole?: RoleWithPolicies;
 
     constructor(private readonly platform: AuxPlatform) {}
 
@@ -132,7 +149,7 @@ export class AuxServices {
 
         // Network: its own group; the monitoring services reach each other; a scraper reaches APFA.
         const securityGroup = createSecurityGroup(`${base}-sg`, `${serviceName}: monitoring service`, network, config, parent);
-        allowEgress(
+        const httpsOut = allowEgress(
             `${base}-https-out`,
             { securityGroupId: securityGroup.id, description: "Images, AWS APIs, ECS Exec", port: 443, peer: { cidrIpv4: "0.0.0.0/0" } },
             config,
@@ -177,6 +194,7 @@ export class AuxServices {
 
         // Secret env: one Secrets Manager secret per value; the task reads it at start.
         const secrets: Record<string, pulumi.Output<string>> = {};
+        const secretVersions: aws.secretsmanager.SecretVersion[] = [];
         for (const [envName, value] of Object.entries(spec.secretEnv ?? {})) {
             const secretName = `${base}-${envName.toLowerCase().replace(/_/g, "-")}`;
             const secret = new aws.secretsmanager.Secret(
@@ -190,7 +208,9 @@ export class AuxServices {
                 },
                 { parent },
             );
-            new aws.secretsmanager.SecretVersion(`${secretName}-value`, { secretId: secret.id, secretString: pulumi.secret(value) }, { parent });
+            secretVersions.push(
+                new aws.secretsmanager.SecretVersion(`${secretName}-value`, { secretId: secret.id, secretString: pulumi.secret(value) }, { parent }),
+            );
             secrets[envName] = secret.arn;
         }
 
@@ -292,14 +312,28 @@ export class AuxServices {
         );
 
         // Operator access: an ALB listener limited to the operator CIDRs, when there are any.
-        let operator: { targetGroup: aws.lb.TargetGroup; listener: aws.lb.Listener } | undefined;
+        let operator: OperatorAccess | undefined;
         if (operatorListeners) {
             operator = this.operatorListener(base, spec, securityGroup, parent);
         }
+        const volumeRole = spec.dataVolume ? this.ebsVolumeRole() : undefined;
 
-        const dependsOn: pulumi.Resource[] = [...execution.grants, ...task.grants];
+        // Everything a task needs at its start: it launches as soon as the service exists.
+        const dependsOn: pulumi.Resource[] = [
+            // Private egress (NAT routes, route-table associations, VPC endpoints) and its own outbound rule.
+            ...network.egressReady,
+            httpsOut,
+            this.platform.logGroup,
+            ...execution.grants,
+            ...task.grants,
+            // ECS reads each secret's AWSCURRENT version at task start: it must exist by then.
+            ...secretVersions,
+            // ECS assumes this role to create the data volume at task start: it needs its policy by then.
+            ...(volumeRole?.grants ?? []),
+        ];
         if (operator) {
-            dependsOn.push(operator.listener);
+            // The target group must be attached to the ALB, and its health checks must get through.
+            dependsOn.push(operator.listener, ...operator.healthCheckRules);
         }
         const service = new aws.ecs.Service(
             base,
@@ -318,19 +352,20 @@ export class AuxServices {
                 serviceRegistries: { registryArn: registry.arn },
                 loadBalancers: operator ? [{ targetGroupArn: operator.targetGroup.arn, containerName: spec.name, containerPort: spec.port }] : undefined,
                 healthCheckGracePeriodSeconds: operator ? config.aws.healthCheckGracePeriodSeconds : undefined,
-                volumeConfiguration: spec.dataVolume
-                    ? {
-                          name: DATA_VOLUME,
-                          managedEbsVolume: {
-                              roleArn: this.ebsVolumeRole().arn,
-                              sizeInGb: spec.dataVolume.sizeGiB,
-                              volumeType: "gp3",
-                              fileSystemType: "xfs",
-                              encrypted: true,
-                              tagSpecifications: [{ resourceType: "volume", propagateTags: "SERVICE", tags: awsTags(config, `${serviceName}-data`) }],
-                          },
-                      }
-                    : undefined,
+                volumeConfiguration:
+                    spec.dataVolume && volumeRole
+                        ? {
+                              name: DATA_VOLUME,
+                              managedEbsVolume: {
+                                  roleArn: volumeRole.role.arn,
+                                  sizeInGb: spec.dataVolume.sizeGiB,
+                                  volumeType: "gp3",
+                                  fileSystemType: "xfs",
+                                  encrypted: true,
+                                  tagSpecifications: [{ resourceType: "volume", propagateTags: "SERVICE", tags: awsTags(config, `${serviceName}-data`) }],
+                              },
+                          }
+                        : undefined,
                 enableExecuteCommand: true,
                 deploymentController: { type: "ECS" },
                 deploymentConfiguration: { strategy: "ROLLING" },
@@ -374,15 +409,15 @@ export class AuxServices {
         return this.namespace;
     }
 
-    /** The ECS infrastructure role that creates and attaches the tasks' EBS volumes. */
-    private ebsVolumeRole(): aws.iam.Role {
+    /** The ECS infrastructure role that creates and attaches the tasks' EBS volumes, with its policy attachment. */
+    private ebsVolumeRole(): RoleWithPolicies {
         const { name, config, owner, location } = this.platform;
         if (!this.volumeRole) {
-            const role = createRole(
+            this.volumeRole = createRole(
                 `${name}-ebs-volumes`,
                 {
                     description: `ECS manages the EBS data volumes of ${config.prefix}'s tasks`,
-                    assumeRolePolicy: location.apply((where) => JSON.stringify(ecsInfrastructureTrustPolicy(where))),
+                    assumeRolePolicy: JSON.stringify(ecsInfrastructureTrustPolicy()),
                     // AWS's managed policy for exactly this: it only touches volumes ECS tagged as its own.
                     managedPolicyArns: [
                         location.apply((where) => `arn:${where.partition}:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForVolumes`),
@@ -391,17 +426,11 @@ export class AuxServices {
                 config,
                 owner,
             );
-            this.volumeRole = role.role;
         }
         return this.volumeRole;
     }
 
-    private operatorListener(
-        base: string,
-        spec: AuxServiceSpec,
-        securityGroup: aws.ec2.SecurityGroup,
-        parent: pulumi.Resource,
-    ): { targetGroup: aws.lb.TargetGroup; listener: aws.lb.Listener } {
+    private operatorListener(base: string, spec: AuxServiceSpec, securityGroup: aws.ec2.SecurityGroup, parent: pulumi.Resource): OperatorAccess {
         const { config, network, loadBalancer, groups } = this.platform;
         const targetGroup = new aws.lb.TargetGroup(
             base,
@@ -444,18 +473,18 @@ export class AuxServices {
                 parent,
             ),
         );
-        allowEgress(
+        const albOut = allowEgress(
             `${base}-alb-out`,
             { securityGroupId: groups.alb.id, description: `To ${spec.name}`, port: spec.port, peer: { securityGroupId: securityGroup.id } },
             config,
             parent,
         );
-        allowIngress(
+        const fromAlb = allowIngress(
             `${base}-from-alb`,
             { securityGroupId: securityGroup.id, description: "From the load balancer (operators)", port: spec.port, peer: { securityGroupId: groups.alb.id } },
             config,
             parent,
         );
-        return { targetGroup, listener };
+        return { targetGroup, listener, healthCheckRules: [albOut, fromAlb] };
     }
 }

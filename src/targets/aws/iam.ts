@@ -69,18 +69,23 @@ export function ecsTasksTrustPolicy(where: AwsLocation): PolicyDocument {
     ]);
 }
 
-/** Trust policy of the ECS infrastructure role (ECS itself manages the tasks' EBS volumes with it). */
-export function ecsInfrastructureTrustPolicy(where: AwsLocation): PolicyDocument {
+/**
+ * Trust policy of the ECS infrastructure role (ECS itself manages the tasks' EBS volumes with it).
+ *
+ * Exactly AWS's documented trust policy for this role ("Amazon ECS infrastructure IAM role", ECS
+ * Developer Guide): `ecs.amazonaws.com` with `sts:AssumeRole` and no condition, unlike the task
+ * roles. Nothing documents which context keys (aws:SourceArn, aws:SourceAccount) ECS sends when it
+ * assumes this role for a task's EBS volume, and a condition on an absent key denies — the service
+ * would then fail with "ECS was unable to assume the configured ECS Infrastructure Role". Only
+ * principals of this account allowed to pass the role (iam:PassRole) can make ECS use it.
+ */
+export function ecsInfrastructureTrustPolicy(): PolicyDocument {
     return document([
         {
-            Sid: "EcsServiceOfThisAccount",
+            Sid: "EcsServiceManagesVolumes",
             Effect: "Allow",
             Principal: { Service: "ecs.amazonaws.com" },
             Action: ["sts:AssumeRole"],
-            Condition: {
-                StringEquals: { "aws:SourceAccount": where.accountId },
-                ArnLike: { "aws:SourceArn": `arn:${where.partition}:ecs:${where.region}:${where.accountId}:*` },
-            },
         },
     ]);
 }

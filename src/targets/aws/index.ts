@@ -17,7 +17,7 @@ import { SLOTS } from "../../config";
 import { slotImage, trafficWeights, type TrafficWeights } from "../../release/weights";
 import { AuxServices } from "./aux";
 import { createRole, ecsTasksTrustPolicy, executionRolePolicy, type AwsLocation } from "./iam";
-import { createLoadBalancer, type LoadBalancer } from "./loadBalancer";
+import { createLoadBalancer, plainHttpWarning, type LoadBalancer } from "./loadBalancer";
 import { ecsClusterName, logGroupName, slotServiceName } from "./names";
 import { createNetwork, type Network } from "./network";
 import { createSlotScaling, type SlotScaling } from "./scaling";
@@ -63,6 +63,10 @@ export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster 
         this.network = createNetwork(name, config, this);
         this.securityGroups = createAppSecurityGroups(name, config, this.network, this);
         this.loadBalancer = createLoadBalancer(name, config, this.network, this.securityGroups, this.weights, this);
+        const httpOnly = plainHttpWarning(config.aws, config.region);
+        if (httpOnly) {
+            void pulumi.log.warn(httpOnly, this);
+        }
 
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
@@ -95,8 +99,14 @@ export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster 
                     taskRoleArn: roles.task.role.arn,
                     taskSecurityGroupId: this.securityGroups.tasks.id,
                     targetGroup: this.loadBalancer.targetGroups[slot],
-                    // The target group must be attached to the ALB (through the rule) before a service can register in it.
-                    dependsOn: [this.loadBalancer.trafficRule, ...roles.execution.grants],
+                    dependsOn: [
+                        // The target group must be attached to the ALB (through the rule) before a service can register in it.
+                        this.loadBalancer.trafficRule,
+                        ...roles.execution.grants,
+                        // No task before its own security-group rules and its log group exist.
+                        ...this.securityGroups.taskStartRules,
+                        this.logGroup,
+                    ],
                 },
                 this,
             );

@@ -18,8 +18,15 @@ import { awsTags } from "./tags";
  */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
 
-/** Priority of the weighted rule on the traffic listener (the only rule there). */
-export const TRAFFIC_RULE_PRIORITY = 1;
+/** Priority of the rule that keeps APFA's metrics path off the public listener (evaluated first). */
+export const METRICS_RULE_PRIORITY = 1;
+/** Priority of the weighted catch-all rule on the traffic listener. */
+export const TRAFFIC_RULE_PRIORITY = 10;
+
+/** Path patterns of APFA's metrics path (ALB patterns ignore the query string). */
+export function metricsPathPatterns(metricsPath: string): string[] {
+    return [metricsPath, `${metricsPath.replace(/\/$/, "")}/*`];
+}
 
 /** Health-check timing of every target group: a healthy target in ~20 s, an unhealthy one out in ~30 s. */
 export const TARGET_HEALTH_CHECK = { interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 } as const;
@@ -41,6 +48,24 @@ export function targetHealthCheck(path: string) {
     return { enabled: true, path, port: "traffic-port", protocol: "HTTP", matcher: "200", ...TARGET_HEALTH_CHECK };
 }
 
+/**
+ * The deploy-time warning for a public listener without TLS, or undefined when a certificate is
+ * configured. Not an error: a stack without a domain (like the sample) has nothing to certify.
+ */
+export function plainHttpWarning(settings: { readonly certificateArn?: string; readonly domainName?: string }, region: string): string | undefined {
+    if (settings.certificateArn) {
+        return undefined;
+    }
+    const domain = settings.domainName ?? "your domain (set apfa:aws.domainName too)";
+    return (
+        "The public load balancer serves APFA over plain HTTP on port 80 (apfa:aws.certificateArn is not set): " +
+        "requests and responses cross the internet unencrypted. " +
+        `To serve HTTPS, issue or import an ACM certificate in ${region} for ${domain}, then run ` +
+        "`pulumi config set --path 'apfa:aws.certificateArn' <certificate ARN>` and deploy again: " +
+        "HTTPS is then served on 443 and port 80 redirects to it."
+    );
+}
+
 export interface LoadBalancer {
     readonly alb: aws.lb.LoadBalancer;
     /** "https" with a certificate, else "http". */
@@ -52,6 +77,8 @@ export interface LoadBalancer {
     readonly targetGroups: Readonly<Record<Slot, aws.lb.TargetGroup>>;
     /** The one resource that holds the weights. */
     readonly trafficRule: aws.lb.ListenerRule;
+    /** Answers 404 for APFA's metrics path: Prometheus scrapes the tasks directly, users never. */
+    readonly metricsRule: aws.lb.ListenerRule;
 }
 
 export function createLoadBalancer(
@@ -79,7 +106,8 @@ export function createLoadBalancer(
             idleTimeout: 60,
             tags: tags("alb"),
         },
-        opts,
+        // An internet-facing ALB needs the VPC's internet gateway attached when it is created.
+        { parent, dependsOn: network.internetReady },
     );
 
     const targetGroups = {} as Record<Slot, aws.lb.TargetGroup>;
@@ -153,5 +181,17 @@ export function createLoadBalancer(
         opts,
     );
 
-    return { alb, scheme: httpsListener ? "https" : "http", httpListener, httpsListener, trafficListener, targetGroups, trafficRule };
+    const metricsRule = new aws.lb.ListenerRule(
+        `${name}-metrics-blocked`,
+        {
+            listenerArn: trafficListener.arn,
+            priority: METRICS_RULE_PRIORITY,
+            conditions: [{ pathPattern: { values: metricsPathPatterns(config.app.metricsPath) } }],
+            actions: [notFound],
+            tags: tags("metrics-blocked"),
+        },
+        opts,
+    );
+
+    return { alb, scheme: httpsListener ? "https" : "http", httpListener, httpsListener, trafficListener, targetGroups, trafficRule, metricsRule };
 }

@@ -71,6 +71,20 @@ export interface Network {
     readonly privateRouteTables: aws.ec2.RouteTable[];
     readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
     readonly endpoints: aws.ec2.VpcEndpoint[];
+    /**
+     * What makes the public subnets reach the internet: the internet gateway, the public default
+     * route and the public route-table associations. An internet-facing load balancer must wait
+     * for them (ELB refuses a VPC without an attached internet gateway: `InvalidSubnet`).
+     */
+    readonly internetReady: pulumi.Resource[];
+    /**
+     * What makes the private subnets' egress work: `internetReady` (the NAT gateways sit in the
+     * public subnets), the private default routes through the NAT gateways, the private
+     * route-table associations, the VPC endpoints and the rule that lets tasks reach the interface
+     * endpoints. Every ECS service depends on these, so no task starts before it can pull its image,
+     * write its logs and read its secrets.
+     */
+    readonly egressReady: pulumi.Resource[];
 }
 
 /** Creates the VPC and everything in it that is not a workload. */
@@ -136,13 +150,18 @@ export function createNetwork(name: string, config: AwsConfig, parent: pulumi.Re
     );
 
     const publicRouteTable = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, tags: tags("public") }, opts);
-    new aws.ec2.Route(`${name}-public-default`, { routeTableId: publicRouteTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id }, opts);
-    publicSubnets.forEach(
+    const publicDefault = new aws.ec2.Route(
+        `${name}-public-default`,
+        { routeTableId: publicRouteTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id },
+        opts,
+    );
+    const publicAssociations = publicSubnets.map(
         (subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}-rta`, { subnetId: subnet.id, routeTableId: publicRouteTable.id }, opts),
     );
 
     const natGateways: aws.ec2.NatGateway[] = [];
     const privateRouteTables: aws.ec2.RouteTable[] = [];
+    const privateDefaults: aws.ec2.Route[] = [];
     for (let n = 0; n < nat.natCount; n++) {
         const eip = new aws.ec2.Eip(`${name}-nat-${n}-eip`, { domain: "vpc", tags: tags(`nat-${n}`) }, { parent, dependsOn: [igw] });
         const gateway = new aws.ec2.NatGateway(
@@ -152,10 +171,12 @@ export function createNetwork(name: string, config: AwsConfig, parent: pulumi.Re
         );
         natGateways.push(gateway);
         const table = new aws.ec2.RouteTable(`${name}-private-rt-${n}`, { vpcId: vpc.id, tags: tags(`private-${n}`) }, opts);
-        new aws.ec2.Route(`${name}-private-${n}-default`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: gateway.id }, opts);
+        privateDefaults.push(
+            new aws.ec2.Route(`${name}-private-${n}-default`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: gateway.id }, opts),
+        );
         privateRouteTables.push(table);
     }
-    privateSubnets.forEach(
+    const privateAssociations = privateSubnets.map(
         (subnet, i) =>
             new aws.ec2.RouteTableAssociation(
                 `${name}-private-${i}-rta`,
@@ -169,7 +190,7 @@ export function createNetwork(name: string, config: AwsConfig, parent: pulumi.Re
         { vpcId: vpc.id, description: "VPC interface endpoints: HTTPS from inside the VPC", tags: tags("endpoints") },
         opts,
     );
-    new aws.vpc.SecurityGroupIngressRule(
+    const endpointsHttpsIn = new aws.vpc.SecurityGroupIngressRule(
         `${name}-endpoints-https-in`,
         {
             securityGroupId: endpointSecurityGroup.id,
@@ -213,6 +234,7 @@ export function createNetwork(name: string, config: AwsConfig, parent: pulumi.Re
         ),
     ];
 
+    const internetReady: pulumi.Resource[] = [igw, publicDefault, ...publicAssociations];
     return {
         vpc,
         vpcCidr: settings.vpcCidr,
@@ -223,5 +245,7 @@ export function createNetwork(name: string, config: AwsConfig, parent: pulumi.Re
         privateRouteTables,
         endpointSecurityGroup,
         endpoints,
+        internetReady,
+        egressReady: [...internetReady, ...privateDefaults, ...privateAssociations, ...endpoints, endpointsHttpsIn],
     };
 }

@@ -53,6 +53,12 @@ export function createSecurityGroup(
 export interface AppSecurityGroups {
     readonly alb: aws.ec2.SecurityGroup;
     readonly tasks: aws.ec2.SecurityGroup;
+    /**
+     * The rules an APFA task needs from its first second: outbound (image pulls, logs) and the
+     * ALB ↔ task path its target-group health checks take. A new group starts with no rules, so a
+     * service created before these would see its first tasks fail.
+     */
+    readonly taskStartRules: pulumi.Resource[];
 }
 
 /** The ALB's and APFA tasks' groups with the rules between them. */
@@ -70,13 +76,13 @@ export function createAppSecurityGroups(name: string, config: AwsConfig, network
             parent,
         );
     }
-    allowEgress(
+    const albToTasks = allowEgress(
         `${name}-alb-to-tasks`,
         { securityGroupId: alb.id, description: "To the APFA tasks", port, peer: { securityGroupId: tasks.id } },
         config,
         parent,
     );
-    allowIngress(
+    const tasksFromAlb = allowIngress(
         `${name}-tasks-from-alb`,
         { securityGroupId: tasks.id, description: "APFA port from the load balancer", port, peer: { securityGroupId: alb.id } },
         config,
@@ -84,11 +90,11 @@ export function createAppSecurityGroups(name: string, config: AwsConfig, network
     );
     // APFA's own outbound needs are the application's business (databases, APIs); image pulls, logs
     // and secrets go through the VPC endpoints or the NAT gateways on 443.
-    allowEgress(
+    const tasksOut = allowEgress(
         `${name}-tasks-out`,
         { securityGroupId: tasks.id, description: "APFA outbound", port: "all", peer: { cidrIpv4: "0.0.0.0/0" } },
         config,
         parent,
     );
-    return { alb, tasks };
+    return { alb, tasks, taskStartRules: [albToTasks, tasksFromAlb, tasksOut] };
 }

@@ -40,7 +40,10 @@ export interface SlotContext {
     readonly taskRoleArn: pulumi.Input<string>;
     readonly taskSecurityGroupId: pulumi.Input<string>;
     readonly targetGroup: aws.lb.TargetGroup;
-    /** Resources that must exist before the service (the rule that attaches the target group, IAM grants). */
+    /**
+     * Resources that must exist before the service (the rule that attaches the target group, IAM
+     * grants, security-group rules), besides the network's `egressReady`, which is always added.
+     */
     readonly dependsOn: pulumi.Resource[];
 }
 
@@ -114,7 +117,8 @@ export function createSlotService(name: string, slot: Slot, ctx: SlotContext, pa
         },
         {
             parent,
-            dependsOn: ctx.dependsOn,
+            // Tasks pull their image and write logs from the private subnets as soon as the service exists.
+            dependsOn: [...ctx.network.egressReady, ...ctx.dependsOn],
             ignoreChanges: ["desiredCount"],
             // Explicit name: a replacement must delete the old service first. Blue/green makes that
             // safe: replace the idle slot.

@@ -10,8 +10,10 @@
 
 /** The most AZs the plan has room for (blocks 0..6 private, block 7 public). */
 export const MAX_PLANNED_AZS = 7;
-/** Largest VPC prefix the plan accepts: public subnets are /n+6 and AWS's smallest subnet is /28. */
-export const MAX_VPC_PREFIX = 22;
+/** The longest prefix (smallest subnet) an ALB subnet may have (ELB docs, "Subnets for your load balancer"). */
+export const MAX_ALB_SUBNET_PREFIX = 27;
+/** Largest VPC prefix the plan accepts: public subnets are /n+6 and hold the ALB, so n+6 ≤ 27. */
+export const MAX_VPC_PREFIX = 21;
 /** AWS's largest VPC. */
 export const MIN_VPC_PREFIX = 16;
 
@@ -86,7 +88,7 @@ export function vpcCidrProblem(vpcCidr: string): string | undefined {
         return (err as Error).message;
     }
     if (vpc.prefix < MIN_VPC_PREFIX || vpc.prefix > MAX_VPC_PREFIX) {
-        return `expected a prefix length between /${MIN_VPC_PREFIX} and /${MAX_VPC_PREFIX} (public subnets are /n+6 and AWS subnets are at most /28), got /${vpc.prefix}`;
+        return `expected a prefix length between /${MIN_VPC_PREFIX} and /${MAX_VPC_PREFIX} (public subnets are /n+6 and hold the load balancer, whose subnets must be /${MAX_ALB_SUBNET_PREFIX} or larger), got /${vpc.prefix}`;
     }
     return undefined;
 }
