@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { AutomationStackDriver } from "../src/release/automation-driver";
-import { contextFromValues } from "../src/release/context";
+import { loadContext } from "../src/release/context";
 import type { StackDriver } from "../src/release/driver";
 import { JsonLinesEventLog, MemoryEventLog } from "../src/release/events";
 import { EXIT, ReleaseMachine, type Reporter } from "../src/release/machine";
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
     }
 
     const driver = await openDriver(args);
-    const context = contextFromValues(args.stack, await driver.readConfig());
+    const context = await loadContext(driver);
     const out = reporter(args.verbose);
     const machine = new ReleaseMachine(
         {

@@ -5,10 +5,17 @@
  */
 import { strict as assert } from "node:assert";
 
-import { parseConfig, type AzureConfig, type Slot } from "../src/config";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import { cidrContains } from "../src/cidr";
+import { ConfigError, parseConfig, type AzureConfig, type Slot } from "../src/config";
 import { chartValues, CHART_PATH } from "../src/kubernetes";
 import { SCRAPER_LABEL } from "../src/kubernetes/names";
-import { APP_POOL_LABEL, AZURE_ROLES, aksNames, azureTags, decodeKubeconfig, roleDefinitionId } from "../src/targets/azure";
+import { METRICS_REDIRECT } from "../src/kubernetes/routing";
+import { APP_POOL_LABEL, AZURE_ROLES, aksExposureWarnings, aksNames, azureTags, decodeKubeconfig, roleDefinitionId } from "../src/targets/azure";
 import {
     AKS_GATEWAY_CLASS,
     ENVOY_GATEWAY_CONTROLLER,
@@ -16,7 +23,7 @@ import {
     ENVOY_GATEWAY_VERSION,
     envoyProxySpec,
 } from "../src/targets/azure/envoy-gateway";
-import { azureNetworkProblems, cidrContains, cidrsOverlap, dnsServiceIp } from "../src/targets/azure/network";
+import { azureNetworkProblems, dnsServiceIp } from "../src/targets/azure/network";
 import { changedResources, find, ofType, readStackFile, REDACTED, synthError, synthStack, type Plan, type PlannedResource } from "./helpers/synth";
 
 const STACK = "prod-azure";
@@ -50,9 +57,27 @@ const get = (r: PlannedResource, ...keys: string[]): unknown => keys.reduce<unkn
 
 function routeWeights(plan: Plan): Record<string, number> {
     const route = find(plan, T.route, `${PREFIX}-apfa-route`);
-    const rules = get(route, "spec", "rules") as { backendRefs: { name: string; weight: number }[] }[];
-    assert.equal(rules.length, 1, "one rule carries the split");
-    return Object.fromEntries(rules[0].backendRefs.map((b) => [b.name, b.weight]));
+    const rules = get(route, "spec", "rules") as { backendRefs?: { name: string; weight: number }[] }[];
+    const weighted = rules.filter((r) => r.backendRefs !== undefined);
+    assert.equal(weighted.length, 1, "one rule carries the split");
+    return Object.fromEntries((weighted[0].backendRefs ?? []).map((b) => [b.name, b.weight]));
+}
+
+/** The warnings a synth of the stack logs (pulumi.log.warn prints `warning: [runtime] …` on mocks). */
+function synthWarnings(overrides: Record<string, unknown> = {}): string[] {
+    const root = path.resolve(__dirname, "..");
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-azure-warnings-"));
+    try {
+        const args = ["--import", "tsx", path.join(root, "scripts", "synth.ts"), "--stack", STACK, "--out", out, "--quiet"];
+        for (const [key, value] of Object.entries(overrides)) {
+            args.push("--set", `${key}=${JSON.stringify(value)}`);
+        }
+        const result = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
+        assert.equal(result.status, 0, result.stderr);
+        return [...result.stderr.matchAll(/^warning: \[runtime\] (.*)$/gm)].map((m) => m[1]);
+    } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+    }
 }
 
 describe("azure target (prod-azure on mocks)", () => {
@@ -140,6 +165,10 @@ describe("azure target (prod-azure on mocks)", () => {
             assert.ok(cidrContains(String(net.serviceCidr), `${String(net.dnsServiceIP)}/32`));
         });
 
+        it("leaves the inline system pool alone after creation (agentPoolProfiles cannot be updated in place)", () => {
+            assert.deepEqual(cluster.options.ignoreChanges, ["agentPoolProfiles"]);
+        });
+
         it("has a system pool for critical add-ons only, across three zones, in the node subnet", () => {
             const pools = get(cluster, "agentPoolProfiles") as Obj[];
             assert.equal(pools.length, 1, "only the system pool is inline; the APFA pool is its own resource");
@@ -164,6 +193,28 @@ describe("azure target (prod-azure on mocks)", () => {
         assert.deepEqual(pool.inputs.nodeLabels, { ...APP_POOL_LABEL });
         assert.equal(pool.inputs.resourceName, aksNames(PREFIX).cluster);
         assert.deepEqual(pool.options.ignoreChanges, ["count"], "the autoscaler owns the node count");
+    });
+
+    describe("exposure warnings", () => {
+        it("warns that the API server is reachable from the internet while apiServerAuthorizedIpRanges is unset", () => {
+            const [warning, ...more] = aksExposureWarnings({ apiServerAuthorizedIpRanges: [] });
+            assert.deepEqual(more, []);
+            assert.match(warning, /AKS Kubernetes API is reachable from the internet/);
+            assert.match(warning, /still needs a cluster certificate or an Entra ID token/);
+            assert.match(warning, /apfa:azure\.apiServerAuthorizedIpRanges/);
+            assert.deepEqual(aksExposureWarnings({ apiServerAuthorizedIpRanges: ["198.51.100.0/24"] }), []);
+        });
+
+        it("logs it on `pulumi up` for the prod-azure stack file, and not once the ranges are set", function () {
+            this.timeout(120_000);
+            assert.deepEqual(synthWarnings(), aksExposureWarnings({ apiServerAuthorizedIpRanges: [] }));
+            const azure = readStackFile(STACK)["apfa:azure"] as Obj;
+            const restricted = { "apfa:azure": { ...azure, apiServerAuthorizedIpRanges: ["198.51.100.0/24"] } };
+            assert.deepEqual(synthWarnings(restricted), []);
+            assert.deepEqual(get(find(synthStack(STACK, restricted), T.cluster, `${PREFIX}-aks`), "apiServerAccessProfile"), {
+                authorizedIPRanges: ["198.51.100.0/24"],
+            });
+        });
     });
 
     it("feeds the Kubernetes provider the decoded user kubeconfig as a secret, and outputs it only as a secret", () => {
@@ -277,6 +328,20 @@ describe("azure target (prod-azure on mocks)", () => {
             assert.equal(at50.outputs.trafficUrn, find(at50, T.route, `${PREFIX}-apfa-route`).urn);
         });
 
+        it("keeps APFA's metrics path off the Gateway: the route redirects it instead of forwarding it", () => {
+            const route = find(plan, T.route, `${PREFIX}-apfa-route`);
+            const rules = get(route, "spec", "rules") as Obj[];
+            const metrics = rules.find((r) => r.backendRefs === undefined);
+            assert.deepEqual(metrics, {
+                matches: [{ path: { type: "PathPrefix", value: "/metrics" } }],
+                filters: [{ type: "RequestRedirect", requestRedirect: { ...METRICS_REDIRECT } }],
+            });
+            const custom = synthStack(STACK, { "apfa:app": { metricsPath: "/internal/metrics" } });
+            assert.deepEqual(changedResources(plan, custom).filter((c) => c.includes("HTTPRoute")), [`${T.route}::${PREFIX}-apfa-route`]);
+            const customRules = get(find(custom, T.route, `${PREFIX}-apfa-route`), "spec", "rules") as { matches: { path: { value: string } }[] }[];
+            assert.deepEqual(customRules.map((r) => r.matches[0].path.value), ["/", "/internal/metrics"]);
+        });
+
         it("scales the idle slot down by changing only its own Helm release", () => {
             const release = readStackFile(STACK)["apfa:release"] as Obj;
             const down = synthStack(STACK, { "apfa:release": { ...release, green: { ...(release.green as Obj), scaledDown: true } } });
@@ -300,9 +365,15 @@ describe("azure target (prod-azure on mocks)", () => {
             assert.ok(plan.resources.some((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim" && get(r, "metadata", "name") === "prometheus-data"));
         });
 
-        it("exposes nothing but the Gateway: no LoadBalancer or NodePort Service anywhere", () => {
-            for (const service of ofType(plan, T.service)) {
-                assert.ok(!["LoadBalancer", "NodePort"].includes(String(get(service, "spec", "type"))), `${service.name} is exposed`);
+        // What this proves is limited to the Services the program creates itself (Prometheus,
+        // Grafana): the APFA chart's Services are checked in chart.test.ts (ClusterIP and headless),
+        // the Envoy proxies' load balancer IS the Gateway, and the API server's exposure is the
+        // warning below.
+        it("creates no LoadBalancer or NodePort Service of its own (its Services are ClusterIP)", () => {
+            const services = ofType(plan, T.service);
+            assert.ok(services.length >= 2, "the monitoring Services are planned");
+            for (const service of services) {
+                assert.equal(get(service, "spec", "type"), "ClusterIP", `${service.name} is exposed`);
             }
         });
 
@@ -315,6 +386,33 @@ describe("azure target (prod-azure on mocks)", () => {
 
         it("tells operators to reach Grafana with kubectl port-forward", () => {
             assert.equal(plan.outputs.grafanaUrl, "kubectl -n apfa port-forward svc/grafana 3000:3000, then open http://localhost:3000");
+        });
+
+        it("admits Prometheus's port only from Grafana's pods, and Grafana's from no pod", () => {
+            const policies = ofType(plan, T.netpol);
+            const policyOf = (service: string) => policies.find((p) => get(p, "metadata", "name") === service) as PlannedResource;
+            const podLabels = (service: string) =>
+                get(ofType(plan, T.deployment).find((r) => get(r, "metadata", "name") === service) as PlannedResource, "spec", "template", "metadata", "labels") as Obj;
+            const selects = (selector: { matchLabels: Obj }, labels: Obj) => Object.entries(selector.matchLabels).every(([k, v]) => labels[k] === v);
+            type Spec = { podSelector: { matchLabels: Obj }; policyTypes: string[]; ingress: { from: { podSelector: { matchLabels: Obj } }[]; ports: Obj[] }[] };
+            const prometheus = get(policyOf("prometheus"), "spec") as Spec;
+            const grafana = get(policyOf("grafana"), "spec") as Spec;
+            assert.deepEqual([prometheus.policyTypes, grafana.policyTypes], [["Ingress"], ["Ingress"]]);
+            assert.ok(selects(prometheus.podSelector, podLabels("prometheus")) && selects(grafana.podSelector, podLabels("grafana")));
+            // Every pod the plan creates, APFA's included (the chart labels them app.kubernetes.io/name=apfa).
+            const pods: Record<string, Obj> = {
+                grafana: podLabels("grafana"),
+                prometheus: podLabels("prometheus"),
+                apfa: { "app.kubernetes.io/name": "apfa", "app.kubernetes.io/instance": "apfa-blue" },
+            };
+            const admitted = (spec: Spec) =>
+                Object.keys(pods).filter((pod) => spec.ingress.some((rule) => rule.from.some((peer) => selects(peer.podSelector, pods[pod]))));
+            assert.deepEqual(admitted(prometheus), ["grafana"]);
+            assert.deepEqual(prometheus.ingress.map((r) => r.ports), [[{ protocol: "TCP", port: 9090 }]]);
+            assert.deepEqual(admitted(grafana), []);
+            for (const spec of [prometheus, grafana]) {
+                assert.ok(spec.ingress.every((rule) => rule.from.every((peer) => Object.keys(peer).join() === "podSelector")), "no namespace or IP peers");
+            }
         });
 
         it("admits APFA's port only from the Envoy proxies and from Prometheus, which carries the scraper label", () => {
@@ -350,8 +448,6 @@ describe("azure target: pure helpers", () => {
         assert.deepEqual(azureNetworkProblems({ ...ok, nodeSubnetCidr: "10.61.0.0/20" }), ["nodeSubnetCidr 10.61.0.0/20 must lie inside vnetCidr 10.60.0.0/16"]);
         assert.equal(azureNetworkProblems({ ...ok, serviceCidr: "10.244.0.0/20" }).length, 1);
         assert.equal(azureNetworkProblems({ ...ok, nodeSubnetCidr: "10.60.0.0/28" }).length, 1);
-        assert.ok(cidrsOverlap("10.0.0.0/8", "10.1.2.0/24"));
-        assert.ok(!cidrsOverlap("10.0.0.0/16", "10.1.0.0/16"));
         assert.equal(dnsServiceIp("172.16.0.0/16"), "172.16.0.10");
     });
 
@@ -372,9 +468,41 @@ describe("azure target: pure helpers", () => {
         });
     });
 
+    it("ignores a malformed range in the plan check (its own field reports it)", () => {
+        const ok = { vnetCidr: "10.60.0.0/16", nodeSubnetCidr: "10.60.0.0/20", podCidr: "10.244.0.0/16", serviceCidr: "10.0.0.0/16" };
+        assert.deepEqual(azureNetworkProblems({ ...ok, podCidr: "10.244.0.0/33" }), []);
+        assert.throws(
+            () => parseConfig({ values: { ...readStackFile(STACK), "apfa:azure": { podCidr: "10.244.0.0/33" } }, project: "apfa", stack: STACK }),
+            (err: unknown) => err instanceof ConfigError && err.problems.length === 1 && /apfa:azure\.podCidr/.test(err.problems[0]),
+        );
+    });
+
     it("reads the APFA pool bounds 3-10 from the prod-azure stack file", () => {
         const config = stackConfig();
         assert.equal(config.azure.appPoolMinNodes, 3);
         assert.equal(config.azure.appPoolMaxNodes, 10);
+    });
+});
+
+describe("azure config errors", () => {
+    const problemsOf = (azure: Record<string, unknown>): readonly string[] => {
+        try {
+            parseConfig({ values: { ...readStackFile(STACK), "apfa:azure": azure }, project: "apfa", stack: STACK });
+            return [];
+        } catch (err) {
+            if (err instanceof ConfigError) {
+                return err.problems;
+            }
+            throw err;
+        }
+    };
+
+    it("takes kubernetesVersion as major.minor only: a patch would fight the patch upgrade channel", () => {
+        assert.deepEqual(problemsOf({ kubernetesVersion: "1.33" }), []);
+        for (const version of ["1.33.2", "v1.33", "1", "1.33.x"]) {
+            const [problem, ...rest] = problemsOf({ kubernetesVersion: version });
+            assert.deepEqual(rest, [], version);
+            assert.match(problem, /^apfa:azure\.kubernetesVersion: expected major\.minor such as "1\.33" \(no patch: the patch upgrade channel/, version);
+        }
     });
 });

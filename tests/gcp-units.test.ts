@@ -16,7 +16,7 @@ import {
 import { GKE_AUTH_EXEC_API_VERSION, GKE_AUTH_PLUGIN, gkeContextName, gkeKubeconfig } from "../src/targets/gcp/kubeconfig";
 import { gcpLabels, identityLabels, labelKeyCollisions, sanitizeLabelKey, sanitizeLabelValue } from "../src/targets/gcp/labels";
 import { gcpName } from "../src/targets/gcp/names";
-import { cidrsOverlap, GKE_GATEWAY_CLASSES, needsProxyOnlySubnet, overlappingRanges, parseCidr } from "../src/targets/gcp/network";
+import { GKE_GATEWAY_CLASSES, isExternalGatewayClass, needsProxyOnlySubnet, overlappingRanges } from "../src/targets/gcp/network";
 
 /** GCP's label rules (keys and values), from the Resource Manager documentation. */
 const GCP_LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -105,15 +105,7 @@ describe("gcp target: pure helpers", () => {
     });
 
     describe("network ranges", () => {
-        it("parses CIDRs into address intervals", () => {
-            assert.deepEqual(parseCidr("10.0.0.0/8"), { first: 0x0a000000, last: 0x0affffff });
-            assert.deepEqual(parseCidr("172.16.0.5/28"), { first: 0xac100000, last: 0xac10000f });
-            assert.throws(() => parseCidr("10.0.0.256/8"));
-        });
-
-        it("detects overlap, and only overlap", () => {
-            assert.equal(cidrsOverlap("10.60.0.0/20", "10.60.15.0/24"), true);
-            assert.equal(cidrsOverlap("10.60.0.0/20", "10.60.16.0/24"), false);
+        it("names every overlapping pair of ranges, and only those", () => {
             assert.deepEqual(overlappingRanges({ a: "10.0.0.0/16", b: "10.1.0.0/16", c: "10.0.128.0/17" }), [
                 "a (10.0.0.0/16) overlaps c (10.0.128.0/17)",
             ]);
@@ -122,6 +114,10 @@ describe("gcp target: pure helpers", () => {
         it("only the regional Gateway classes need a proxy-only subnet", () => {
             const needing = GKE_GATEWAY_CLASSES.filter(needsProxyOnlySubnet);
             assert.deepEqual([...needing].sort(), ["gke-l7-regional-external-managed", "gke-l7-rilb"]);
+        });
+
+        it("only gke-l7-rilb is internal (no internet-facing address)", () => {
+            assert.deepEqual(GKE_GATEWAY_CLASSES.filter((c) => !isExternalGatewayClass(c)), ["gke-l7-rilb"]);
         });
     });
 

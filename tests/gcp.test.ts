@@ -3,7 +3,13 @@
  * GCP and the cluster for. Each test names the requirement it checks.
  */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
+import { METRICS_REDIRECT } from "../src/kubernetes/routing";
+import { gkeExposureWarnings } from "../src/targets/gcp";
 import { gcpBackendPolicySchema, healthCheckPolicySchema } from "../src/targets/gcp/gke-policies";
 import {
     changedResources,
@@ -54,6 +60,23 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 function inputs(r: PlannedResource): Json {
     return r.inputs as Json;
+}
+
+/** The warnings a synth of the stack logs (pulumi.log.warn prints `warning: [runtime] …` on mocks). */
+function synthWarnings(overrides: Record<string, unknown> = {}): string[] {
+    const root = path.resolve(__dirname, "..");
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-gcp-warnings-"));
+    try {
+        const args = ["--import", "tsx", path.join(root, "scripts", "synth.ts"), "--stack", STACK, "--out", out, "--quiet"];
+        for (const [key, value] of Object.entries(overrides)) {
+            args.push("--set", `${key}=${JSON.stringify(value)}`);
+        }
+        const result = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
+        assert.equal(result.status, 0, result.stderr);
+        return [...result.stderr.matchAll(/^warning: \[runtime\] (.*)$/gm)].map((m) => m[1]);
+    } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+    }
 }
 
 function routeBackends(plan: Plan): Json[] {
@@ -315,6 +338,12 @@ describe("prod-gcp stack (GKE target)", function () {
             assert.ok(provider.options.dependsOn.includes(find(plan, T.nodePool, `${NAME}-apfa-pool`).urn));
         });
 
+        it("replaces the provider (and so every Kubernetes object) only with another cluster: clusterIdentifier is the cluster's id", () => {
+            const provider = find(plan, T.k8sProvider, `${NAME}-k8s`);
+            // The synth's mocks give a resource without a mocked id the id `<logical name>-id`.
+            assert.equal(inputs(provider).clusterIdentifier, `${find(plan, T.cluster, `${NAME}-gke`).name}-id`);
+        });
+
         it("every Kubernetes object of the stack goes through that provider", () => {
             const objects = plan.resources.filter((r) => r.type.startsWith("kubernetes:"));
             assert.ok(objects.length >= 8);
@@ -360,6 +389,14 @@ describe("prod-gcp stack (GKE target)", function () {
             );
             assert.equal(preview.outputs.weights !== undefined, true);
             assert.deepEqual(preview.outputs.weights, { blue: 90, green: 10 });
+        });
+
+        it("redirects APFA's metrics path at the Gateway instead of forwarding it", () => {
+            const [route] = ofType(plan, T.route);
+            assert.deepEqual(inputs(route).spec.rules[1], {
+                matches: [{ path: { type: "PathPrefix", value: "/metrics" } }],
+                filters: [{ type: "RequestRedirect", requestRedirect: { ...METRICS_REDIRECT } }],
+            });
         });
 
         it("installs the chart once per slot with that slot's image, on the APFA node pool", () => {
@@ -464,6 +501,32 @@ describe("prod-gcp stack (GKE target)", function () {
         it("the trafficUrn output names that route", () => {
             const [route] = ofType(plan, T.route);
             assert.equal(plan.outputs.trafficUrn, route.urn);
+        });
+    });
+
+    describe("exposure warnings", () => {
+        it("warn that the control plane is public without master authorized networks", () => {
+            const [warning, ...more] = gkeExposureWarnings({ masterAuthorizedCidrs: undefined, gatewayClass: "gke-l7-global-external-managed" });
+            assert.deepEqual(more, []);
+            assert.match(warning, /GKE Kubernetes API is reachable from the internet \(every request still needs Google IAM credentials\)/);
+            assert.match(warning, /apfa:gcp\.masterAuthorizedCidrs/);
+            assert.deepEqual(gkeExposureWarnings({ masterAuthorizedCidrs: ["198.51.100.0/24"], gatewayClass: "gke-l7-global-external-managed" }), []);
+        });
+
+        it("warn that url is VPC-internal on the internal gke-l7-rilb class", () => {
+            const warnings = gkeExposureWarnings({ masterAuthorizedCidrs: ["198.51.100.0/24"], gatewayClass: "gke-l7-rilb" });
+            assert.equal(warnings.length, 1);
+            assert.match(warnings[0], /gke-l7-rilb is internal: the `url` output is a VPC-internal address/);
+            for (const external of ["gke-l7-regional-external-managed", "gke-l7-gxlb"] as const) {
+                assert.deepEqual(gkeExposureWarnings({ masterAuthorizedCidrs: ["198.51.100.0/24"], gatewayClass: external }), []);
+            }
+        });
+
+        it("are logged on `pulumi up`: the public control plane for the stack file, both on rilb, none when restricted and external", function () {
+            this.timeout(120_000);
+            assert.deepEqual(synthWarnings(), gkeExposureWarnings({ masterAuthorizedCidrs: undefined, gatewayClass: "gke-l7-global-external-managed" }));
+            assert.equal(synthWarnings(gcpOverride({ gatewayClass: "gke-l7-rilb" })).length, 2);
+            assert.deepEqual(synthWarnings(gcpOverride({ masterAuthorizedCidrs: ["198.51.100.0/24"] })), []);
         });
     });
 

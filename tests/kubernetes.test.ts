@@ -9,11 +9,20 @@ import fc from "fast-check";
 import type { AuxServiceSpec } from "../src/cluster";
 import { parseConfig, type AzureConfig } from "../src/config";
 import { chartValues, cpuQuantity, mergeValues } from "../src/kubernetes";
-import { auxDeploymentSpec, auxFileMounts, auxInternalUrl, portForwardInstructions } from "../src/kubernetes/aux-service";
+import { auxDeploymentSpec, auxFileMounts, auxInternalUrl, auxPodLabels, portForwardInstructions } from "../src/kubernetes/aux-service";
 import { isLabelValue, tagsToLabels, toLabelKey } from "../src/kubernetes/labels";
-import { headlessServiceName, releaseName, serviceFqdn, serviceName } from "../src/kubernetes/names";
-import { apfaNetworkPolicy } from "../src/kubernetes/network-policy";
-import { GATEWAY_WAIT_ANNOTATION, gatewayManifest, gatewayUrl, httpRouteManifest, weightedBackends } from "../src/kubernetes/routing";
+import { auxClientLabel, headlessServiceName, releaseName, serviceFqdn, serviceName } from "../src/kubernetes/names";
+import { apfaNetworkPolicy, auxNetworkPolicy } from "../src/kubernetes/network-policy";
+import {
+    GATEWAY_WAIT_ANNOTATION,
+    METRICS_REDIRECT,
+    gatewayManifest,
+    gatewayUrl,
+    httpRouteManifest,
+    metricsPathMatch,
+    weightedBackends,
+} from "../src/kubernetes/routing";
+import { publicControlPlaneWarning } from "../src/kubernetes/warnings";
 import { describeManifest, hasModel, manifestOf, validateManifest } from "./helpers/k8s-validate";
 import { ofType, readStackFile, synthStack, type PlannedResource } from "./helpers/synth";
 
@@ -111,7 +120,7 @@ describe("kubernetes layer: pure functions", () => {
 
     describe("routing", () => {
         it("puts both slots in one rule with their weights, a 0 weight included", async () => {
-            const route = httpRouteManifest({ namespace: "apfa", weights: { blue: 100, green: 0 }, port: 8000 });
+            const route = httpRouteManifest({ namespace: "apfa", weights: { blue: 100, green: 0 }, port: 8000, metricsPath: "/metrics" });
             assert.deepEqual(
                 route.spec.rules[0].backendRefs.map((b) => [b.name, b.port, b.weight]),
                 [
@@ -120,6 +129,28 @@ describe("kubernetes layer: pure functions", () => {
                 ],
             );
             await validateManifest(route);
+        });
+
+        it("answers the metrics path at the Gateway with a Core redirect to an unresolvable host, forwarding nothing", async () => {
+            const route = httpRouteManifest({ namespace: "apfa", weights: { blue: 90, green: 10 }, port: 8000, metricsPath: "/metrics" });
+            assert.equal(route.spec.rules.length, 2, "one route: the split and the metrics rule");
+            const metrics = route.spec.rules[1];
+            assert.deepEqual(metrics.matches, [{ path: { type: "PathPrefix", value: "/metrics" } }]);
+            assert.ok(!("backendRefs" in metrics), "the metrics rule has no backend: APFA never sees the request");
+            assert.deepEqual(metrics.filters, [{ type: "RequestRedirect", requestRedirect: { hostname: "metrics-not-public.invalid", statusCode: 302 } }]);
+            // Only Core fields of RequestRedirect: hostname and a 301/302 status; no path/scheme/port (Extended).
+            assert.deepEqual(Object.keys(METRICS_REDIRECT).sort(), ["hostname", "statusCode"]);
+            assert.match(METRICS_REDIRECT.hostname, /\.invalid$/, "RFC 6761: .invalid never resolves");
+            await validateManifest(route);
+        });
+
+        it("matches the metrics path as a prefix, trailing slash normalised, and refuses paths that would hide APFA", () => {
+            assert.deepEqual(metricsPathMatch("/metrics"), { path: { type: "PathPrefix", value: "/metrics" } });
+            assert.deepEqual(metricsPathMatch("/internal/metrics/"), { path: { type: "PathPrefix", value: "/internal/metrics" } });
+            for (const bad of ["/", "//", "/a//b", "/a/./b", "/a/..", "metrics"]) {
+                assert.throws(() => metricsPathMatch(bad), /metrics path/, bad);
+            }
+            assert.doesNotThrow(() => metricsPathMatch("/.well-known/metrics"));
         });
 
         it("accepts every integer split that adds up to 100 and only those (property)", () => {
@@ -155,6 +186,33 @@ describe("kubernetes layer: pure functions", () => {
 
     it("the APFA NetworkPolicy refuses to exist without a gateway peer", () => {
         assert.throws(() => apfaNetworkPolicy({ name: "apfa", namespace: "apfa", port: 8000, gatewayPeers: [] }), /gateway peer/);
+    });
+
+    it("an auxiliary service admits its port only from pods carrying its client label, which only later services get", async () => {
+        const policy = auxNetworkPolicy({ name: "prometheus", namespace: "apfa", port: 9090, podLabels: { "app.kubernetes.io/name": "prometheus" } });
+        assert.deepEqual(policy.spec.policyTypes, ["Ingress"]);
+        assert.deepEqual(policy.spec.ingress, [
+            { from: [{ podSelector: { matchLabels: { "apfa.io/client-of-prometheus": "true" } } }], ports: [{ protocol: "TCP", port: 9090 }] },
+        ]);
+        await validateManifest(policy);
+        const grafanaPod = auxPodLabels({ name: "grafana" }, { team: "x" }, ["prometheus"]);
+        assert.equal(grafanaPod[auxClientLabel("prometheus")], "true");
+        assert.equal(grafanaPod["app.kubernetes.io/name"], "grafana", "the selector labels win");
+        assert.deepEqual(
+            Object.keys(auxPodLabels({ name: "prometheus" }, {}, [])).filter((k) => k.startsWith("apfa.io/client-of-")),
+            [],
+            "the first service placed is nobody's client",
+        );
+    });
+
+    it("warns about a public control plane with the key that restricts it", () => {
+        const warning = publicControlPlaneWarning({ platform: "GKE", configKey: "apfa:gcp.masterAuthorizedCidrs", authentication: "Google IAM credentials" });
+        assert.equal(
+            warning,
+            "The GKE Kubernetes API is reachable from the internet (every request still needs Google IAM credentials). " +
+                "Restrict it to your operators' addresses, including wherever `pulumi up` runs, with apfa:gcp.masterAuthorizedCidrs " +
+                "(e.g. `pulumi config set --path 'apfa:gcp.masterAuthorizedCidrs[0]' 203.0.113.0/24`).",
+        );
     });
 
     describe("auxiliary services", () => {

@@ -125,13 +125,17 @@ describe("dev proxy config (nginx split by weight)", () => {
 
         it("does not pass APFA's metrics path through (Prometheus scrapes the replicas directly)", async () => {
             const port = Number(/listen 127\.0\.0\.1:(\d+);/.exec(fs.readFileSync(path.join(dir, "run.conf"), "utf8"))?.[1]);
-            const status = await new Promise<number>((resolve, reject) => {
-                http.get({ host: "127.0.0.1", port, path: "/metrics", agent: false }, (res) => {
-                    res.resume();
-                    resolve(res.statusCode ?? 0);
-                }).on("error", reject);
-            });
-            assert.equal(status, 404);
+            const status = (p: string) =>
+                new Promise<number>((resolve, reject) => {
+                    http.get({ host: "127.0.0.1", port, path: p, agent: false }, (res) => {
+                        res.resume();
+                        resolve(res.statusCode ?? 0);
+                    }).on("error", reject);
+                });
+            for (const p of ["/metrics", "/metrics?x=1", "/metrics/", "/metrics/anything"]) {
+                assert.equal(await status(p), 404, p);
+            }
+            assert.equal(await status("/metricsfoo"), 200, "only the metrics path and below are held back");
         });
     });
 });

@@ -6,12 +6,14 @@ import * as assert from "node:assert/strict";
 import type { ConfigMap, ConfigValue, OutputMap, UpOptions, UpResult } from "@pulumi/pulumi/automation";
 
 import { AutomationStackDriver, type StackHandle } from "../src/release/automation-driver";
+import { RELEASE_CONFIG_KEYS } from "../src/release/context";
 import { SECRET_VALUE } from "../src/release/driver";
 
 class FakeHandle implements StackHandle {
     readonly calls: Array<[string, unknown]> = [];
     config: ConfigMap = {};
 
+    /** Not part of StackHandle; kept so a driver that reached for it would show in `calls`. */
     async getAllConfig(): Promise<ConfigMap> {
         this.calls.push(["getAllConfig", undefined]);
         return this.config;
@@ -73,18 +75,26 @@ describe("Automation API stack driver", () => {
         await assert.rejects(driver.readRelease(), /stored as a secret/);
     });
 
-    it("reads the whole config with structured values parsed and secrets withheld", async () => {
+    it("reads only the keys the release tool needs, one `pulumi config get` each, and never decrypts a secret", async () => {
         const handle = new FakeHandle();
         handle.config = {
             "apfa:cloud": { value: "aws", secret: false },
             "apfa:rollout": { value: '{"steps":[25,100]}', secret: false },
+            "aws:region": { value: "eu-west-1", secret: false },
             "apfa:grafanaAdminPassword": { value: "s3cret-s3cret", secret: true },
+            "apfa:tags": { value: '{"team":"a"}', secret: false },
         };
-        assert.deepEqual(await new AutomationStackDriver("dev", handle).readConfig(), {
-            "apfa:cloud": "aws",
-            "apfa:rollout": { steps: [25, 100] },
-            "apfa:grafanaAdminPassword": SECRET_VALUE,
-        });
+        const values = await new AutomationStackDriver("dev", handle).readConfig(RELEASE_CONFIG_KEYS);
+        assert.deepEqual(values, { "apfa:cloud": "aws", "apfa:rollout": { steps: [25, 100] }, "aws:region": "eu-west-1" });
+        assert.deepEqual(handle.calls.map(([call]) => call), RELEASE_CONFIG_KEYS.map(() => "getConfig"), "no getAllConfig (--show-secrets)");
+        assert.deepEqual(handle.calls.map(([, key]) => key).sort(), [...RELEASE_CONFIG_KEYS].sort());
+        assert.ok(!handle.calls.some(([, key]) => key === "apfa:grafanaAdminPassword"), "the secret is never asked for");
+    });
+
+    it("refuses a needed key stored as a secret instead of reading it into the release", async () => {
+        const handle = new FakeHandle();
+        handle.config = { "apfa:cloud": { value: "aws", secret: false }, "apfa:app": { value: "{}", secret: true } };
+        await assert.rejects(new AutomationStackDriver("dev", handle).readConfig(["apfa:cloud", "apfa:app"]), /apfa:app is stored as a secret/);
     });
 
     it("runs `pulumi up --target <urn>` with a message, and reports the resource changes", async () => {

@@ -4,8 +4,9 @@
  *
  * - Recording progress (analysis, heartbeat, the end of a rollback) changes no resource: those
  *   writes need no `pulumi up`.
- * - A rollback (previewWeight back to 0) changes only the resource named by the `trafficUrn`
- *   output: one `pulumi up --target <trafficUrn>` applies all of it.
+ * - A rollback (previewWeight back to 0, during the steps or after promotion while the old slot
+ *   still runs) changes only the resource named by the `trafficUrn` output: one
+ *   `pulumi up --target <trafficUrn>` applies all of it.
  * - Promotion at 100 % (active flips to the new slot, previewWeight 0) changes no resource at all:
  *   it moves no request.
  * - The scale-down after the rollback window (`apfa:release.<old slot>.scaledDown`) is honoured by
@@ -42,8 +43,10 @@ function states(stack: string) {
     const rolledBack = rollbackState(atFifty, "test");
     const atHundred = stepState(started, 2, T0);
     const promoted = promoteState(atHundred, T0, 60);
+    // Inside the rollback window: the old slot still runs, active flips back to it.
+    const rolledBackAfterPromotion = rollbackState(promoted, "test");
     const completed = completeState(promoted, T0);
-    return { atFifty, recorded, rolledBack, atHundred, promoted, completed };
+    return { atFifty, recorded, rolledBack, atHundred, promoted, rolledBackAfterPromotion, completed };
 }
 
 function plan(stack: string, release: ReleaseState): Plan {
@@ -67,6 +70,15 @@ describe("release transitions in the real program (offline synth)", function () 
                 const traffic = before.resources.find((r) => r.urn === before.outputs.trafficUrn);
                 assert.ok(traffic, `no resource has the trafficUrn output ${String(before.outputs.trafficUrn)}`);
                 assert.deepEqual(changedResources(before, after), [`${traffic.type}::${traffic.name}`]);
+            });
+
+            it("rollback after promotion (inside the rollback window) changes only the traffic resource", () => {
+                const before = plan(stack, s.promoted);
+                const after = plan(stack, s.rolledBackAfterPromotion);
+                const traffic = before.resources.find((r) => r.urn === before.outputs.trafficUrn);
+                assert.ok(traffic, `no resource has the trafficUrn output ${String(before.outputs.trafficUrn)}`);
+                assert.deepEqual(changedResources(before, after), [`${traffic.type}::${traffic.name}`]);
+                assert.deepEqual(after.outputs.weights, { blue: 100, green: 0 }, "all traffic back on the old slot");
             });
 
             it("promotion at 100 % changes no resource", () => {

@@ -12,7 +12,7 @@ import { parseReleaseArgs, UsageError } from "../scripts/release/args";
 import { albTargetFromOutputs, prometheusUrlFromOutputs } from "../scripts/release/metric-source";
 import { StackFileDriver } from "../scripts/release/stack-file-driver";
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
-import { SECRET_VALUE } from "../src/release/driver";
+import { RELEASE_CONFIG_KEYS } from "../src/release/context";
 
 /** PATH without node_modules/.bin: its `pulumi` shim would try to download the CLI. */
 const PATH_WITHOUT_PULUMI = (process.env.PATH ?? "")
@@ -100,8 +100,8 @@ describe("release command line", () => {
                 "config:\n  apfa:cloud: docker\n  apfa:grafanaAdminPassword:\n    secure: AAABAJ2Yb3hU\n  apfa:release:\n    active: green\n",
             );
             const driver = new StackFileDriver("t", dir);
-            const values = await driver.readConfig();
-            assert.equal(values["apfa:grafanaAdminPassword"], SECRET_VALUE);
+            assert.deepEqual(await driver.readConfig(RELEASE_CONFIG_KEYS), { "apfa:cloud": "docker", "apfa:release": { active: "green" } });
+            await assert.rejects(driver.readConfig(["apfa:grafanaAdminPassword"]), /stored as a secret/);
             assert.deepEqual(await driver.readRelease(), { active: "green" });
             await assert.rejects(driver.writeRelease(), /read-only/);
             await assert.rejects(driver.up(), /cannot run `pulumi up`/);

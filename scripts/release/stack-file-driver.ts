@@ -1,10 +1,12 @@
 /**
  * A read-only {@link StackDriver} over `Pulumi.<stack>.yaml`, for `start --dry-run` on a machine
- * without the Pulumi CLI: it reads the same config the CLI would (secrets are not decrypted) and
- * has no stack outputs. Writing and updating are refused.
+ * without the Pulumi CLI: it reads the same keys the CLI driver would (secrets are never
+ * decrypted) and has no stack outputs. Writing and updating are refused.
  */
 import { SECRET_VALUE, type StackDriver, type UpOutcome } from "../../src/release/driver";
 import { readStackFile } from "../synth/stack-config";
+
+const RELEASE_KEY = "apfa:release";
 
 export class StackFileDriver implements StackDriver {
     constructor(
@@ -12,12 +14,24 @@ export class StackFileDriver implements StackDriver {
         private readonly root?: string,
     ) {}
 
-    async readConfig(): Promise<Record<string, unknown>> {
-        return replaceSecure(readStackFile(this.stack, this.root)) as Record<string, unknown>;
+    async readConfig(keys: readonly string[]): Promise<Record<string, unknown>> {
+        const file = readStackFile(this.stack, this.root);
+        const values: Record<string, unknown> = {};
+        for (const key of keys) {
+            if (file[key] === undefined) {
+                continue;
+            }
+            const value = replaceSecure(file[key]);
+            if (value === SECRET_VALUE) {
+                throw new Error(`${key} is stored as a secret; the release tool reads plain config only`);
+            }
+            values[key] = value;
+        }
+        return values;
     }
 
     async readRelease(): Promise<unknown> {
-        return (await this.readConfig())["apfa:release"];
+        return (await this.readConfig([RELEASE_KEY]))[RELEASE_KEY];
     }
 
     async writeRelease(): Promise<void> {

@@ -2,7 +2,8 @@
  * Auxiliary container services (Prometheus, Grafana) on Kubernetes: the `runService` capability of
  * the ApfaCluster contract. Per service: ServiceAccount (no token, no RBAC: discovery is DNS),
  * ConfigMap with its files, Secret with its secret env, a PVC for its data, a Deployment, a
- * ClusterIP Service and a NetworkPolicy. Nothing is exposed outside the cluster; operators use
+ * ClusterIP Service and a NetworkPolicy admitting only the aux services placed after it (its
+ * possible clients, see network-policy.ts). Nothing is exposed outside the cluster; operators use
  * `kubectl port-forward`.
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -10,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { AuxService, AuxServiceSpec } from "../cluster";
 import { managedLabels } from "./labels";
-import { SCRAPER_LABEL, serviceFqdn } from "./names";
+import { SCRAPER_LABEL, auxClientLabel, serviceFqdn } from "./names";
 import { auxNetworkPolicy } from "./network-policy";
 import { cpuQuantity, memoryQuantity } from "./values";
 
@@ -52,6 +53,19 @@ export function auxLabels(spec: Pick<AuxServiceSpec, "name" | "discoversTargets"
     };
 }
 
+/**
+ * Labels of an auxiliary service's pods: its object labels, its selector, and the client label of
+ * every service placed before it (whose NetworkPolicies admit it).
+ */
+export function auxPodLabels(
+    spec: Pick<AuxServiceSpec, "name">,
+    labels: Record<string, string>,
+    clientOf: readonly string[] = [],
+): Record<string, string> {
+    const clients = Object.fromEntries(clientOf.map((service) => [auxClientLabel(service), "true"]));
+    return { ...labels, ...clients, ...auxSelectorLabels(spec) };
+}
+
 /** What an operator runs to reach a ClusterIP service from their machine. */
 export function portForwardInstructions(namespace: string, service: string, port: number, localPort: number): string {
     return `kubectl -n ${namespace} port-forward svc/${service} ${localPort}:${port}, then open http://localhost:${localPort}`;
@@ -70,6 +84,8 @@ export function auxInternalUrl(namespace: string, service: string, port: number)
 export function auxDeploymentSpec(args: {
     spec: AuxServiceSpec;
     labels: Record<string, string>;
+    /** Services placed before this one: its pods may reach them. @default [] */
+    clientOf?: readonly string[];
     configMapName?: pulumi.Input<string>;
     secretName?: pulumi.Input<string>;
     claimName?: pulumi.Input<string>;
@@ -106,7 +122,7 @@ export function auxDeploymentSpec(args: {
         strategy: spec.dataVolume ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         selector: { matchLabels: selector },
         template: {
-            metadata: { labels: { ...args.labels, ...selector } },
+            metadata: { labels: auxPodLabels(spec, args.labels, args.clientOf) },
             spec: {
                 serviceAccountName: spec.name,
                 automountServiceAccountToken: false,
@@ -159,6 +175,8 @@ export interface AuxServiceContext {
     /** Labels every object gets (the stack's tags). */
     readonly commonLabels: Record<string, string>;
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Names of the auxiliary services placed before this one, in order. @default [] */
+    readonly placedBefore?: readonly string[];
 }
 
 /** Creates an auxiliary service's objects under `parent` and returns its URLs. */
@@ -220,6 +238,7 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
             spec: auxDeploymentSpec({
                 spec,
                 labels,
+                clientOf: ctx.placedBefore,
                 configMapName: configMap?.metadata.name,
                 secretName: secret?.metadata.name,
                 claimName: claim?.metadata.name,

@@ -6,10 +6,12 @@
  * - the chart `charts/apfa` once per slot as a real Helm release (`apfa-blue`, `apfa-green`), with
  *   values from the pure {@link chartValues};
  * - a Gateway of the class the target supplies and ONE HTTPRoute whose two backendRefs carry the
- *   slots' weights: a weight change edits only that route;
+ *   slots' weights (a weight change edits only that route), and whose second rule keeps APFA's
+ *   metrics path off the public Gateway;
  * - optionally a NetworkPolicy that admits APFA's port only from the Gateway's data plane and from
  *   Prometheus;
- * - `runService`, which places auxiliary services (Prometheus, Grafana) in the same namespace.
+ * - `runService`, which places auxiliary services (Prometheus, Grafana) in the same namespace, each
+ *   reachable only from the auxiliary services placed after it (Grafana → Prometheus).
  *
  * Why `helm.v3.Release` rather than `helm.v4.Chart`: each slot is a real Helm release (visible in
  * `helm ls`, `helm history`, `helm rollback` for operators), `atomic` rolls a failed upgrade back
@@ -83,6 +85,8 @@ export class KubernetesApfa extends pulumi.ComponentResource {
     private readonly name: string;
     private readonly provider: k8s.Provider;
     private readonly commonLabels: Record<string, string>;
+    /** Auxiliary services placed so far, in order (each may call the ones before it). */
+    private readonly placed: string[] = [];
 
     constructor(name: string, args: KubernetesApfaArgs, opts?: pulumi.ComponentResourceOptions) {
         super(KUBERNETES_APFA_TYPE, name, {}, opts);
@@ -174,6 +178,7 @@ export class KubernetesApfa extends pulumi.ComponentResource {
             namespace: APFA_NAMESPACE,
             weights: this.weights,
             port: config.app.port,
+            metricsPath: config.app.metricsPath,
             labels: managedLabels("apfa", "route", this.commonLabels),
         });
         this.route = new k8s.apiextensions.CustomResource(
@@ -207,9 +212,16 @@ export class KubernetesApfa extends pulumi.ComponentResource {
 
     /**
      * Runs an auxiliary service in APFA's namespace (the ApfaCluster `runService` capability):
-     * ClusterIP only, reached by operators with `kubectl port-forward`.
+     * ClusterIP only, reached by operators with `kubectl port-forward`, and in the cluster only by
+     * the auxiliary services placed after it (the only ones that can know its URL).
+     * @throws Error when a service of that name was already placed
      */
     runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {
+        if (this.placed.includes(spec.name)) {
+            throw new Error(`an auxiliary service named ${JSON.stringify(spec.name)} already runs in this stack`);
+        }
+        const placedBefore = [...this.placed];
+        this.placed.push(spec.name);
         return createAuxService(
             {
                 name: this.name,
@@ -218,6 +230,7 @@ export class KubernetesApfa extends pulumi.ComponentResource {
                 provider: this.provider,
                 commonLabels: this.commonLabels,
                 dependsOn: [this.namespace],
+                placedBefore,
             },
             spec,
             parent,

@@ -38,3 +38,11 @@ export function serviceFqdn(service: string, namespace: string): string {
 
 /** Label on pods allowed to scrape APFA's port (the NetworkPolicy admits them). */
 export const SCRAPER_LABEL = "apfa.io/scrapes-apfa";
+
+/**
+ * Label on the pods of an auxiliary service placed after `service`, which may therefore be its
+ * client: `service`'s NetworkPolicy admits exactly the pods that carry it (see network-policy.ts).
+ */
+export function auxClientLabel(service: string): string {
+    return `apfa.io/client-of-${service}`;
+}

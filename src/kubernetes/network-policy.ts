@@ -1,14 +1,20 @@
 /**
- * NetworkPolicies, as pure functions. APFA's pods take traffic on their port only from the Gateway's
- * data plane and from pods labelled as scrapers (Prometheus); every other ingress is denied. The
- * auxiliary services take traffic only from their own namespace (operators use port-forward, which
- * enters the pod directly and is not subject to NetworkPolicy).
+ * NetworkPolicies, as pure functions. Enforcement needs a policy engine in the cluster (AKS: Cilium
+ * dataplane; GKE: Dataplane V2).
  *
- * Enforcement needs a policy engine in the cluster (AKS: Cilium dataplane; GKE: Dataplane V2).
+ * - APFA's pods take traffic on their port only from the Gateway's data plane and from pods
+ *   labelled as scrapers (Prometheus); every other ingress is denied.
+ * - An auxiliary service takes traffic on its port only from the auxiliary services placed after
+ *   it, and nothing else — not from APFA's internet-facing pods. The rule follows from the
+ *   ApfaCluster contract rather than from service names: `runService` hands out a service's
+ *   internal URL only once it is placed, so only a later service can have been configured to call
+ *   it. With the monitoring component that gives Prometheus ← Grafana (its datasource), and Grafana
+ *   ← nobody. Operators use `kubectl port-forward`, which enters the pod through the kubelet and is
+ *   not subject to NetworkPolicy; kubelet probes are always allowed.
  */
 import type * as k8s from "@pulumi/kubernetes";
 
-import { SCRAPER_LABEL } from "./names";
+import { SCRAPER_LABEL, auxClientLabel } from "./names";
 
 export type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
@@ -52,8 +58,12 @@ export function apfaNetworkPolicy(args: {
     };
 }
 
-/** Ingress of an auxiliary service: its port, from pods of its own namespace only. */
+/**
+ * Ingress of an auxiliary service: its port, only from pods carrying its client label (the
+ * auxiliary services placed after it); everything else is denied.
+ */
 export function auxNetworkPolicy(args: {
+    /** The service's name; also the policy's. */
     name: string;
     namespace: string;
     port: number;
@@ -67,7 +77,7 @@ export function auxNetworkPolicy(args: {
         spec: {
             podSelector: { matchLabels: args.podLabels },
             policyTypes: ["Ingress"],
-            ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: args.port }] }],
+            ingress: [{ from: [{ podSelector: { matchLabels: { [auxClientLabel(args.name)]: "true" } } }], ports: [{ protocol: "TCP", port: args.port }] }],
         },
     };
 }

@@ -1,7 +1,8 @@
 /**
  * Blue/green routing with the Gateway API, as pure functions: one Gateway (its class comes from
- * the target) and ONE HTTPRoute whose two backendRefs carry the slots' weights. A weight change
- * edits only the route; the Gateway and both Helm releases stay as they are.
+ * the target) and ONE HTTPRoute whose two backendRefs carry the slots' weights, plus a rule that
+ * keeps APFA's metrics path off the public Gateway. A weight change edits only the route; the
+ * Gateway and both Helm releases stay as they are.
  */
 import type { Slot } from "../config";
 import { SLOTS } from "../config";
@@ -44,17 +45,69 @@ export interface HttpRouteBackendRef {
     readonly weight: number;
 }
 
+export interface HttpRoutePathMatch {
+    readonly path: { readonly type: "PathPrefix"; readonly value: string };
+}
+
+/** The rule that splits user traffic between the slots. */
+export interface WeightedRule {
+    readonly matches: readonly HttpRoutePathMatch[];
+    readonly backendRefs: readonly HttpRouteBackendRef[];
+}
+
+/** A rule that answers at the Gateway and forwards nothing (no backendRefs). */
+export interface RedirectRule {
+    readonly matches: readonly HttpRoutePathMatch[];
+    readonly filters: readonly {
+        readonly type: "RequestRedirect";
+        readonly requestRedirect: { readonly hostname: string; readonly statusCode: 301 | 302 };
+    }[];
+}
+
 export interface HttpRouteManifest {
     readonly apiVersion: typeof GATEWAY_API_VERSION;
     readonly kind: "HTTPRoute";
     readonly metadata: ObjectMeta;
     readonly spec: {
         readonly parentRefs: readonly { readonly name: string; readonly sectionName: string }[];
-        readonly rules: readonly {
-            readonly matches: readonly { readonly path: { readonly type: "PathPrefix"; readonly value: string } }[];
-            readonly backendRefs: readonly HttpRouteBackendRef[];
-        }[];
+        readonly rules: readonly [WeightedRule, RedirectRule];
     };
+}
+
+/**
+ * Where the Gateway sends requests for APFA's metrics path instead of APFA: a `302 Found` whose
+ * `Location` is `http://metrics-not-public.invalid<path>`. The `.invalid` top-level domain never
+ * resolves (RFC 6761 §6.4), so a client that follows the redirect fails at DNS; APFA never sees
+ * the request. Prometheus scrapes the pods directly, inside the cluster.
+ *
+ * Why a redirect: it is what the Gateway API standard channel guarantees on both Envoy Gateway and
+ * GKE's Gateway controller. `RequestRedirect` is a Core filter ("ALL core filters MUST be supported
+ * by all implementations"), and of its fields `hostname` and the status codes 301/302 are Core
+ * (a `path` replacement, scheme or port is Extended). The alternatives are not guaranteed there:
+ * a rule without backendRefs only became a conformance test (`HTTPRouteNoBackendRefs`, 500) in
+ * Gateway API v1.6, newer than GKE implements, and the standard channel has no direct-response
+ * filter. 302 rather than 301: nothing caches it, so the path could be opened up later.
+ */
+export const METRICS_REDIRECT = { hostname: "metrics-not-public.invalid", statusCode: 302 } as const;
+
+/**
+ * The match that keeps `metricsPath` off the public Gateway. PathPrefix, not Exact: prefix matching
+ * works per path element, so it covers `/metrics`, `/metrics/` and `/metrics/<anything>` (an Exact
+ * match would let `/metrics/` through, which many exporters also serve, e.g. an ASGI metrics app
+ * mounted at `/metrics`) and never `/metricsfoo`. Its longer prefix takes precedence over the
+ * weighted rule's "/" whatever the rule order.
+ * @throws Error when the path would hide all of APFA ("/") or is not a valid Gateway API path
+ */
+export function metricsPathMatch(metricsPath: string): HttpRoutePathMatch {
+    const value = metricsPath.length > 1 ? metricsPath.replace(/\/+$/, "") : metricsPath;
+    if (value === "/" || value === "") {
+        throw new Error(`the metrics path ${JSON.stringify(metricsPath)} would hide every path of APFA behind the Gateway`);
+    }
+    // The Gateway API's own rules for Exact/PathPrefix values (CEL validation of HTTPPathMatch).
+    if (!value.startsWith("/") || value.includes("//") || /\/\.\.?(\/|$)/.test(value)) {
+        throw new Error(`the metrics path ${JSON.stringify(metricsPath)} is not a valid HTTPRoute path (no "//", "/./" or "/../")`);
+    }
+    return { path: { type: "PathPrefix", value } };
 }
 
 /** The public Gateway: one plain-HTTP listener on port 80 taking routes from its own namespace only. */
@@ -103,11 +156,17 @@ export function weightedBackends(weights: TrafficWeights, port: number): HttpRou
     return SLOTS.map((slot: Slot) => ({ group: "", kind: "Service", name: serviceName(slot), port, weight: weights[slot] }));
 }
 
-/** The one HTTPRoute: every path of the Gateway's listener, split between the slots' Services. */
+/**
+ * The one HTTPRoute: every path of the Gateway's listener split between the slots' Services, except
+ * APFA's metrics path, which the Gateway answers itself ({@link METRICS_REDIRECT}). Both rules live
+ * in this one route, so a weight change still edits only it.
+ */
 export function httpRouteManifest(args: {
     namespace: string;
     weights: TrafficWeights;
     port: number;
+    /** APFA's metrics path (config `app.metricsPath`), kept off the public Gateway. */
+    metricsPath: string;
     labels?: Readonly<Record<string, string>>;
 }): HttpRouteManifest {
     return {
@@ -116,7 +175,10 @@ export function httpRouteManifest(args: {
         metadata: { name: ROUTE_NAME, namespace: args.namespace, labels: args.labels },
         spec: {
             parentRefs: [{ name: GATEWAY_NAME, sectionName: GATEWAY_LISTENER }],
-            rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: weightedBackends(args.weights, args.port) }],
+            rules: [
+                { matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: weightedBackends(args.weights, args.port) },
+                { matches: [metricsPathMatch(args.metricsPath)], filters: [{ type: "RequestRedirect", requestRedirect: { ...METRICS_REDIRECT } }] },
+            ],
         },
     };
 }

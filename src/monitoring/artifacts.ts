@@ -56,11 +56,6 @@ export function grafanaStaticFiles(settings: MonitoringSettings): Record<string,
     return files;
 }
 
-/** All Grafana files, by absolute path in the Grafana container. */
-export function grafanaFiles(settings: MonitoringSettings, prometheusUrl: string): Record<string, string> {
-    return { [GRAFANA_PATHS.datasources]: datasourcesYml(prometheusUrl, settings), ...grafanaStaticFiles(settings) };
-}
-
 /** Grafana's plain environment (the admin password is secret environment, added by the component). */
 export function grafanaEnvironment(settings: MonitoringSettings): Record<string, string> {
     const home = Object.keys(dashboardFiles(settings))[0];

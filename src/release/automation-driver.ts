@@ -10,8 +10,11 @@ import { SECRET_VALUE, decodeConfigText, type StackDriver, type UpOutcome, type 
 
 const RELEASE_KEY = "apfa:release";
 
-/** The part of an Automation API `Stack` the driver uses. */
-export type StackHandle = Pick<Stack, "getAllConfig" | "getConfig" | "setAllConfigJson" | "up" | "outputs">;
+/**
+ * The part of an Automation API `Stack` the driver uses. Not `getAllConfig`: it runs
+ * `pulumi config --show-secrets` and so decrypts every secret of the stack.
+ */
+export type StackHandle = Pick<Stack, "getConfig" | "setAllConfigJson" | "up" | "outputs">;
 
 export class AutomationStackDriver implements StackDriver {
     constructor(
@@ -30,20 +33,28 @@ export class AutomationStackDriver implements StackDriver {
         return new AutomationStackDriver(stackName, handle);
     }
 
-    async readConfig(): Promise<Record<string, unknown>> {
-        const all = await this.handle.getAllConfig();
+    async readConfig(keys: readonly string[]): Promise<Record<string, unknown>> {
+        // One `pulumi config get <key> --json` per key, in parallel: each reads its key alone.
+        const entries = await Promise.all(keys.map(async (key) => [key, await this.readKey(key)] as const));
         const values: Record<string, unknown> = {};
-        for (const [key, entry] of Object.entries(all)) {
-            values[key] = entry.secret ? SECRET_VALUE : decodeConfigText(entry.value);
+        for (const [key, value] of entries) {
+            if (value !== undefined) {
+                values[key] = value;
+            }
         }
         return values;
     }
 
     async readRelease(): Promise<unknown> {
+        return this.readKey(RELEASE_KEY);
+    }
+
+    /** One plain config value, parsed; undefined when the key is not set. */
+    private async readKey(key: string): Promise<unknown> {
         let entry;
         try {
-            // `pulumi config get apfa:release --json`: reads one key, decrypts nothing else.
-            entry = await this.handle.getConfig(RELEASE_KEY);
+            // `pulumi config get <key> --json`: reads one key, decrypts nothing else.
+            entry = await this.handle.getConfig(key);
         } catch (err) {
             if (err instanceof Error && /not found/i.test(err.message)) {
                 return undefined;
@@ -51,7 +62,7 @@ export class AutomationStackDriver implements StackDriver {
             throw err;
         }
         if (entry.secret) {
-            throw new Error(`${RELEASE_KEY} is stored as a secret; the release state must be plain config`);
+            throw new Error(`${key} is stored as a secret; the release tool reads plain config only`);
         }
         return decodeConfigText(entry.value);
     }

@@ -12,9 +12,39 @@ export interface ReleaseContext {
     readonly rollout: RolloutSettings;
     /** Replicas a slot must have up before it takes traffic. */
     readonly expectedReplicas: number;
-    /** The raw config values (namespaced), e.g. for `aws:region`. */
+    /** The raw config values read (namespaced, {@link RELEASE_CONFIG_KEYS}), e.g. `aws:region`. */
     readonly values: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * The config keys a release command reads, and why; nothing else is read, so no secret (e.g.
+ * `apfa:grafanaAdminPassword`) is ever decrypted for a release. Keys left out take the program's
+ * defaults in the validation below, which the tool does not use.
+ */
+export const RELEASE_CONFIG_KEYS = [
+    /** The target: what a release can do there and how traffic moves. */
+    `${NAMESPACE}:cloud`,
+    /** The release state the tool drives. */
+    `${NAMESPACE}:release`,
+    /** Steps, bakes, windows, analysis thresholds. */
+    `${NAMESPACE}:rollout`,
+    /** The health path the Prometheus analysis probes. */
+    `${NAMESPACE}:app`,
+    /** The replicas a new slot must reach (minReplicas). */
+    `${NAMESPACE}:scaling`,
+    /** The scrape interval (analysis window check, rollback budget). */
+    `${NAMESPACE}:monitoring`,
+    /** Replicas per slot on the docker target. */
+    `${NAMESPACE}:docker`,
+    /** Deregistration delay (rollback budget) on aws. */
+    `${NAMESPACE}:aws`,
+    /** Connection draining (rollback budget) on gcp. */
+    `${NAMESPACE}:gcp`,
+    /** The CloudWatch region on aws (and required by the aws config). */
+    "aws:region",
+    /** The project, which a gcp config requires when apfa:gcp.project is unset. */
+    "gcp:project",
+] as const;
 
 /** Validates the stack's config; throws the program's ConfigError listing every problem. */
 export function contextFromValues(stack: string, values: Readonly<Record<string, unknown>>): ReleaseContext {
@@ -23,8 +53,9 @@ export function contextFromValues(stack: string, values: Readonly<Record<string,
     return { stack, config, rollout, expectedReplicas: expectedReplicas(config), values };
 }
 
+/** Reads {@link RELEASE_CONFIG_KEYS} through the driver and validates them. */
 export async function loadContext(driver: StackDriver): Promise<ReleaseContext> {
-    return contextFromValues(driver.stack, await driver.readConfig());
+    return contextFromValues(driver.stack, await driver.readConfig(RELEASE_CONFIG_KEYS));
 }
 
 /**

@@ -25,11 +25,12 @@ export interface StackDriver {
     /** The stack's name (e.g. "prod-aws"). */
     readonly stack: string;
     /**
-     * Every config value of the stack, namespaced (`apfa:release`, `aws:region`); structured values
-     * parsed from JSON. Secret values are replaced by {@link SECRET_VALUE}: the release tool never
-     * needs them.
+     * The values of these config keys that the stack sets, namespaced (`apfa:release`,
+     * `aws:region`); structured values parsed from JSON, unset keys absent. Only these keys are
+     * read: no other value, and so no secret, is decrypted.
+     * @throws Error when one of them is stored as a secret (the release tool reads plain config only)
      */
-    readConfig(): Promise<Record<string, unknown>>;
+    readConfig(keys: readonly string[]): Promise<Record<string, unknown>>;
     /** The current `apfa:release` value (parsed JSON), or undefined when the key is not set. */
     readRelease(): Promise<unknown>;
     /** Replaces `apfa:release` with this structured value: one config write. */

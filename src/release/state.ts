@@ -9,7 +9,7 @@
  */
 import type { ReleasePhase, ReleaseProgress, ReleaseState, RolloutSettings, Slot } from "../config";
 import { isoSeconds } from "./clock";
-import { otherSlot, slotImage, trafficWeights } from "./weights";
+import { otherSlot, slotImage } from "./weights";
 
 /** One step of a rollout with its bake. */
 export interface RolloutStep {
@@ -216,13 +216,6 @@ export function deployablePart(release: ReleaseState): Omit<ReleaseState, "progr
 /** Whether two states deploy differently (a routing, image, env or scale change). */
 export function deploysDifferently(a: ReleaseState, b: ReleaseState): boolean {
     return JSON.stringify(canonical(deployablePart(a))) !== JSON.stringify(canonical(deployablePart(b)));
-}
-
-/** Whether only the weights differ (the targeted rollback's precondition). */
-export function weightsDiffer(a: ReleaseState, b: ReleaseState): boolean {
-    const wa = trafficWeights(a);
-    const wb = trafficWeights(b);
-    return wa.blue !== wb.blue || wa.green !== wb.green;
 }
 
 /**

@@ -8,6 +8,8 @@
  * and the blocks between the private ones and the last block stay free for later tiers.
  */
 
+import { formatIpv4, hasHostBits, tryParseCidr } from "../../cidr";
+
 /** The most AZs the plan has room for (blocks 0..6 private, block 7 public). */
 export const MAX_PLANNED_AZS = 7;
 /** The longest prefix (smallest subnet) an ALB subnet may have (ELB docs, "Subnets for your load balancer"). */
@@ -29,27 +31,20 @@ export interface AzSubnetPlan {
     readonly privateCidr: string;
 }
 
-/** Parses "a.b.c.d/n"; throws on malformed input or host bits set. */
+/** Parses "a.b.c.d/n" (src/cidr.ts); throws on malformed input or host bits set. */
 export function parseCidr(cidr: string): Ipv4Cidr {
-    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-    if (!match) {
+    const range = tryParseCidr(cidr);
+    if (range === undefined) {
         throw new Error(`${cidr} is not an IPv4 CIDR block such as 10.40.0.0/16`);
     }
-    const octets = match.slice(1, 5).map(Number);
-    const prefix = Number(match[5]);
-    if (octets.some((o) => o > 255) || prefix > 32) {
-        throw new Error(`${cidr} is not an IPv4 CIDR block such as 10.40.0.0/16`);
+    if (hasHostBits(cidr)) {
+        throw new Error(`${cidr} has host bits set; did you mean ${formatCidr({ base: range.first, prefix: range.prefix })}?`);
     }
-    const base = octets.reduce((acc, o) => acc * 256 + o, 0);
-    if (base % blockSize(prefix) !== 0) {
-        throw new Error(`${cidr} has host bits set; did you mean ${formatCidr({ base: base - (base % blockSize(prefix)), prefix })}?`);
-    }
-    return { base, prefix };
+    return { base: range.first, prefix: range.prefix };
 }
 
 export function formatCidr(cidr: Ipv4Cidr): string {
-    const octets = [24, 16, 8, 0].map((shift) => Math.floor(cidr.base / 2 ** shift) % 256);
-    return `${octets.join(".")}/${cidr.prefix}`;
+    return `${formatIpv4(cidr.base)}/${cidr.prefix}`;
 }
 
 /** Number of addresses in a block of this prefix length. */

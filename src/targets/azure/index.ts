@@ -26,6 +26,7 @@ import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "..
 import { CLUSTER_TYPES } from "../../cluster";
 import type { AzureConfig, Slot } from "../../config";
 import { KubernetesApfa } from "../../kubernetes";
+import { publicControlPlaneWarning } from "../../kubernetes/warnings";
 import type { TrafficWeights } from "../../release/weights";
 import { installEnvoyGateway } from "./envoy-gateway";
 import { dnsServiceIp } from "./network";
@@ -82,6 +83,20 @@ export function decodeKubeconfig(result: { kubeconfigs?: readonly { value?: stri
         throw new Error("AKS returned no user kubeconfig");
     }
     return Buffer.from(encoded, "base64").toString("utf8");
+}
+
+/** What an azure stack leaves reachable that its operator should know about: an API server open to any address. */
+export function aksExposureWarnings(settings: Pick<AzureConfig["azure"], "apiServerAuthorizedIpRanges">): string[] {
+    if (settings.apiServerAuthorizedIpRanges.length > 0) {
+        return [];
+    }
+    return [
+        publicControlPlaneWarning({
+            platform: "AKS",
+            configKey: "apfa:azure.apiServerAuthorizedIpRanges",
+            authentication: "a cluster certificate or an Entra ID token",
+        }),
+    ];
 }
 
 export class AksCluster extends pulumi.ComponentResource implements ApfaCluster {
@@ -189,6 +204,7 @@ export class AksCluster extends pulumi.ComponentResource implements ApfaCluster 
                         type: "VirtualMachineScaleSets",
                         vmSize: settings.systemVmSize,
                         // Fixed size: an autoscaled count in the inline profile would drift from state.
+                        // Read at creation only (ignoreChanges below).
                         count: settings.systemPoolNodes,
                         availabilityZones: zones,
                         osType: "Linux",
@@ -201,8 +217,19 @@ export class AksCluster extends pulumi.ComponentResource implements ApfaCluster 
                     },
                 ],
             },
-            { ...parent, dependsOn: [subnetAccess] },
+            {
+                ...parent,
+                dependsOn: [subnetAccess],
+                // The inline pool cannot be updated through the ManagedCluster (managedCluster.d.ts):
+                // its settings (size, count, version) apply at creation; afterwards the system pool is
+                // changed out of band (`az aks nodepool update|upgrade --name system`), and everything
+                // else lives in the separate APFA AgentPool below, which updates in place.
+                ignoreChanges: ["agentPoolProfiles"],
+            },
         );
+        for (const warning of aksExposureWarnings(settings)) {
+            void pulumi.log.warn(warning, this);
+        }
         const clusterName = this.cluster.name;
 
         this.appPool = new containerservice.AgentPool(

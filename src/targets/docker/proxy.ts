@@ -65,7 +65,11 @@ export function nginxConfig(input: ProxyConfigInput): string {
         "            default_type text/plain;",
         "            return 200 \"ok\\n\";",
         "        }",
+        // APFA's metrics path and everything below it (as the Gateway's prefix rule does).
         `        location = ${input.metricsPath} {`,
+        "            return 404;",
+        "        }",
+        `        location ^~ ${input.metricsPath.replace(/\/$/, "")}/ {`,
         "            return 404;",
         "        }",
         "        location / {",

@@ -24,6 +24,7 @@ import { CLUSTER_TYPES } from "../../cluster";
 import type { GcpConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
 import { KubernetesApfa } from "../../kubernetes";
+import { publicControlPlaneWarning } from "../../kubernetes/warnings";
 import type { TrafficWeights } from "../../release/weights";
 import { backendPolicy, healthCheckPolicy } from "./gke-policies";
 import {
@@ -36,7 +37,7 @@ import {
     type NodeIdentity,
 } from "./infra";
 import { gkeContextName, gkeKubeconfig } from "./kubeconfig";
-import { gatewaySourceRanges } from "./network";
+import { gatewaySourceRanges, internalGatewayWarning } from "./network";
 
 export { APFA_POOL_LABEL, NODE_SERVICE_ACCOUNT_ROLES } from "./infra";
 
@@ -60,6 +61,22 @@ export function gkeChartValues(): Record<string, unknown> {
 /** The `gcloud` command that writes the same kubeconfig entry on an operator's machine. */
 export function getCredentialsCommand(project: string, region: string, clusterName: string): string {
     return `gcloud container clusters get-credentials ${clusterName} --region ${region} --project ${project}`;
+}
+
+/**
+ * What a gcp stack leaves reachable that its operator should know about: a control plane open to
+ * any address (no master authorized networks), and a Gateway class whose `url` is VPC-internal.
+ */
+export function gkeExposureWarnings(settings: Pick<GcpConfig["gcp"], "masterAuthorizedCidrs" | "gatewayClass">): string[] {
+    const warnings: string[] = [];
+    if (settings.masterAuthorizedCidrs === undefined) {
+        warnings.push(publicControlPlaneWarning({ platform: "GKE", configKey: "apfa:gcp.masterAuthorizedCidrs", authentication: "Google IAM credentials" }));
+    }
+    const internal = internalGatewayWarning(settings.gatewayClass);
+    if (internal !== undefined) {
+        warnings.push(internal);
+    }
+    return warnings;
 }
 
 export class GkeCluster extends pulumi.ComponentResource implements ApfaCluster {
@@ -90,6 +107,10 @@ export class GkeCluster extends pulumi.ComponentResource implements ApfaCluster 
         const config = args.config;
         const { project, region } = config.gcp;
 
+        for (const warning of gkeExposureWarnings(config.gcp)) {
+            void pulumi.log.warn(warning, this);
+        }
+
         this.network = createNetwork(name, config, this);
         this.nodeIdentity = createNodeServiceAccount(name, config, this);
         this.cluster = createCluster(name, config, this.network, this.nodeIdentity, this);
@@ -107,7 +128,16 @@ export class GkeCluster extends pulumi.ComponentResource implements ApfaCluster 
                 ),
         );
         // Workloads need nodes: the provider (and so every in-cluster resource) waits for the pool.
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.nodePool] });
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            {
+                kubeconfig: this.kubeconfig,
+                // A changed kubeconfig (credential rotation moves the endpoint and CA) updates the
+                // provider; only another cluster replaces it, and with it every Kubernetes object.
+                clusterIdentifier: this.cluster.id,
+            },
+            { parent: this, dependsOn: [this.nodePool] },
+        );
 
         this.kubernetes = new KubernetesApfa(
             `${name}-apfa`,

@@ -1,9 +1,10 @@
 /**
- * Pure network facts of the GKE target: which Gateway classes need a proxy-only subnet, and the
- * IPv4 range arithmetic that config validation uses to catch overlapping ranges before GCP does.
+ * Pure network facts of the GKE target: which Gateway classes need a proxy-only subnet or face the
+ * internet, and the overlap check config validation uses to catch colliding ranges before GCP does.
  *
  * No @pulumi/gcp import here: src/config.ts uses these checks for every stack.
  */
+import { cidrsOverlap } from "../../cidr";
 
 /** GKE Gateway classes this program can put the public Gateway on. */
 export const GKE_GATEWAY_CLASSES = [
@@ -37,42 +38,19 @@ export function isExternalGatewayClass(gatewayClass: GkeGatewayClass): boolean {
     return gatewayClass !== "gke-l7-rilb";
 }
 
-/** An IPv4 CIDR as an inclusive integer interval. */
-export interface Ipv4Range {
-    readonly first: number;
-    readonly last: number;
-}
-
 /**
- * Parses `a.b.c.d/n` into the interval it covers (host bits ignored, as GCP normalises them).
- * @throws Error when the text is not an IPv4 CIDR
+ * The warning for an internal Gateway class (its load balancer has a VPC-internal address only),
+ * or undefined for an internet-facing one.
  */
-export function parseCidr(cidr: string): Ipv4Range {
-    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-    if (!match) {
-        throw new Error(`not an IPv4 CIDR: ${cidr}`);
+export function internalGatewayWarning(gatewayClass: GkeGatewayClass): string | undefined {
+    if (isExternalGatewayClass(gatewayClass)) {
+        return undefined;
     }
-    const octets = match.slice(1, 5).map(Number);
-    const prefix = Number(match[5]);
-    if (octets.some((o) => o > 255) || prefix > 32) {
-        throw new Error(`not an IPv4 CIDR: ${cidr}`);
-    }
-    const address = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3];
-    const size = 2 ** (32 - prefix);
-    const first = Math.floor(address / size) * size;
-    return { first, last: first + size - 1 };
-}
-
-/** Whether two IPv4 CIDRs share at least one address. */
-export function cidrsOverlap(a: string, b: string): boolean {
-    const x = parseCidr(a);
-    const y = parseCidr(b);
-    return x.first <= y.last && y.first <= x.last;
-}
-
-/** The prefix length of a CIDR (`/28` → 28). */
-export function cidrPrefixLength(cidr: string): number {
-    return Number(cidr.split("/")[1]);
+    return (
+        `apfa:gcp.gatewayClass ${gatewayClass} is internal: the \`url\` output is a VPC-internal address, reachable from ` +
+        "the VPC and networks connected to it, not from the internet. For a public APFA use gke-l7-global-external-managed " +
+        "or gke-l7-regional-external-managed."
+    );
 }
 
 /**
