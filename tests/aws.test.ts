@@ -3,9 +3,7 @@
  * to AWS, asserted resource by resource.
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
@@ -13,7 +11,7 @@ import { wildcardGrants, type PolicyDocument } from "../src/targets/aws/iam";
 import { INTERFACE_ENDPOINT_SERVICES } from "../src/targets/aws/network";
 import { planSubnets } from "../src/targets/aws/subnets";
 import { taskDefinitionProblems } from "./fixtures/aws/containerDefinitionSchema";
-import { changedResources, find, ofType, readStackFile, synthStack, type Plan, type PlannedResource } from "./helpers/synth";
+import { changedResources, find, ofType, readStackFile, synthStack, synthWarnings, type Plan, type PlannedResource } from "./helpers/synth";
 
 const STACK = "prod-aws";
 const PREFIX = "apfa-prod-aws";
@@ -91,19 +89,6 @@ function hasTagsInput(type: string): boolean {
     return /\n\s+tags\?:/.test(args[1]);
 }
 
-/** What the program prints while it runs (warnings included) for the stack with these overrides. */
-function programOutput(overrides: Record<string, unknown>): string {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-aws-log-"));
-    try {
-        const sets = Object.entries(overrides).flatMap(([key, value]) => ["--set", `${key}=${JSON.stringify(value)}`]);
-        const args = ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", STACK, "--out", out, "--quiet", ...sets];
-        const run = spawnSync(process.execPath, args, { cwd: PROJECT_ROOT, encoding: "utf8" });
-        assert.equal(run.status, 0, `${run.stderr}${run.stdout}`);
-        return `${run.stderr}${run.stdout}`;
-    } finally {
-        fs.rmSync(out, { recursive: true, force: true });
-    }
-}
 
 function parseJson<T>(r: PlannedResource, key: string): T {
     const text = r.inputs[key];
@@ -324,9 +309,12 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("warns while deploying that the public listener is HTTP-only without a certificate, and says nothing with one", () => {
-            const warning = /warning: .*public load balancer serves APFA over plain HTTP.*pulumi config set --path 'apfa:aws\.certificateArn'/;
-            assert.match(programOutput({}), warning);
-            assert.doesNotMatch(programOutput({ "apfa:aws": awsSettings({ certificateArn: CERT }) }), /plain HTTP/);
+            const warnings = synthWarnings(STACK);
+            assert.ok(
+                warnings.some((w) => /public load balancer serves APFA over plain HTTP.*pulumi config set --path 'apfa:aws\.certificateArn'/.test(w)),
+                warnings.join("\n"),
+            );
+            assert.ok(!synthWarnings(STACK, { "apfa:aws": awsSettings({ certificateArn: CERT }) }).some((w) => /plain HTTP/.test(w)));
         });
 
         it("with a certificate: HTTPS on 443 with the TLS 1.3 policy carries the rule, HTTP redirects to it", () => {

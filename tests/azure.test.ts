@@ -5,10 +5,6 @@
  */
 import { strict as assert } from "node:assert";
 
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 
 import { cidrContains } from "../src/cidr";
 import { ConfigError, parseConfig, type AzureConfig, type Slot } from "../src/config";
@@ -24,7 +20,7 @@ import {
     envoyProxySpec,
 } from "../src/targets/azure/envoy-gateway";
 import { azureNetworkProblems, dnsServiceIp } from "../src/targets/azure/network";
-import { changedResources, find, ofType, readStackFile, REDACTED, synthError, synthStack, type Plan, type PlannedResource } from "./helpers/synth";
+import { changedResources, find, ofType, readStackFile, REDACTED, synthError, synthStack, synthWarnings, type Plan, type PlannedResource } from "./helpers/synth";
 
 const STACK = "prod-azure";
 const PREFIX = "apfa-prod-azure";
@@ -63,22 +59,6 @@ function routeWeights(plan: Plan): Record<string, number> {
     return Object.fromEntries((weighted[0].backendRefs ?? []).map((b) => [b.name, b.weight]));
 }
 
-/** The warnings a synth of the stack logs (pulumi.log.warn prints `warning: [runtime] …` on mocks). */
-function synthWarnings(overrides: Record<string, unknown> = {}): string[] {
-    const root = path.resolve(__dirname, "..");
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-azure-warnings-"));
-    try {
-        const args = ["--import", "tsx", path.join(root, "scripts", "synth.ts"), "--stack", STACK, "--out", out, "--quiet"];
-        for (const [key, value] of Object.entries(overrides)) {
-            args.push("--set", `${key}=${JSON.stringify(value)}`);
-        }
-        const result = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
-        assert.equal(result.status, 0, result.stderr);
-        return [...result.stderr.matchAll(/^warning: \[runtime\] (.*)$/gm)].map((m) => m[1]);
-    } finally {
-        fs.rmSync(out, { recursive: true, force: true });
-    }
-}
 
 describe("azure target (prod-azure on mocks)", () => {
     let plan: Plan;
@@ -207,10 +187,10 @@ describe("azure target (prod-azure on mocks)", () => {
 
         it("logs it on `pulumi up` for the prod-azure stack file, and not once the ranges are set", function () {
             this.timeout(120_000);
-            assert.deepEqual(synthWarnings(), aksExposureWarnings({ apiServerAuthorizedIpRanges: [] }));
+            assert.deepEqual(synthWarnings(STACK), aksExposureWarnings({ apiServerAuthorizedIpRanges: [] }));
             const azure = readStackFile(STACK)["apfa:azure"] as Obj;
             const restricted = { "apfa:azure": { ...azure, apiServerAuthorizedIpRanges: ["198.51.100.0/24"] } };
-            assert.deepEqual(synthWarnings(restricted), []);
+            assert.deepEqual(synthWarnings(STACK, restricted), []);
             assert.deepEqual(get(find(synthStack(STACK, restricted), T.cluster, `${PREFIX}-aks`), "apiServerAccessProfile"), {
                 authorizedIPRanges: ["198.51.100.0/24"],
             });

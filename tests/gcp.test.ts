@@ -3,10 +3,6 @@
  * GCP and the cluster for. Each test names the requirement it checks.
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 
 import { METRICS_REDIRECT } from "../src/kubernetes/routing";
 import { gkeExposureWarnings } from "../src/targets/gcp";
@@ -21,6 +17,7 @@ import {
     REDACTED,
     synthError,
     synthStack,
+    synthWarnings,
 } from "./helpers/synth";
 
 const STACK = "prod-gcp";
@@ -62,22 +59,6 @@ function inputs(r: PlannedResource): Json {
     return r.inputs as Json;
 }
 
-/** The warnings a synth of the stack logs (pulumi.log.warn prints `warning: [runtime] …` on mocks). */
-function synthWarnings(overrides: Record<string, unknown> = {}): string[] {
-    const root = path.resolve(__dirname, "..");
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-gcp-warnings-"));
-    try {
-        const args = ["--import", "tsx", path.join(root, "scripts", "synth.ts"), "--stack", STACK, "--out", out, "--quiet"];
-        for (const [key, value] of Object.entries(overrides)) {
-            args.push("--set", `${key}=${JSON.stringify(value)}`);
-        }
-        const result = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
-        assert.equal(result.status, 0, result.stderr);
-        return [...result.stderr.matchAll(/^warning: \[runtime\] (.*)$/gm)].map((m) => m[1]);
-    } finally {
-        fs.rmSync(out, { recursive: true, force: true });
-    }
-}
 
 function routeBackends(plan: Plan): Json[] {
     const [route] = ofType(plan, T.route);
@@ -524,9 +505,9 @@ describe("prod-gcp stack (GKE target)", function () {
 
         it("are logged on `pulumi up`: the public control plane for the stack file, both on rilb, none when restricted and external", function () {
             this.timeout(120_000);
-            assert.deepEqual(synthWarnings(), gkeExposureWarnings({ masterAuthorizedCidrs: undefined, gatewayClass: "gke-l7-global-external-managed" }));
-            assert.equal(synthWarnings(gcpOverride({ gatewayClass: "gke-l7-rilb" })).length, 2);
-            assert.deepEqual(synthWarnings(gcpOverride({ masterAuthorizedCidrs: ["198.51.100.0/24"] })), []);
+            assert.deepEqual(synthWarnings(STACK), gkeExposureWarnings({ masterAuthorizedCidrs: undefined, gatewayClass: "gke-l7-global-external-managed" }));
+            assert.equal(synthWarnings(STACK, gcpOverride({ gatewayClass: "gke-l7-rilb" })).length, 2);
+            assert.deepEqual(synthWarnings(STACK, gcpOverride({ masterAuthorizedCidrs: ["198.51.100.0/24"] })), []);
         });
     });
 

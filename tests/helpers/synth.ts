@@ -56,6 +56,19 @@ export function synthError(stack: string, overrides: Record<string, unknown> = {
     return `${result.stderr}${result.stdout}`;
 }
 
+/**
+ * The warnings the program logs during a synth of `stack` (`pulumi.log.warn` prints
+ * `warning: [runtime] …` on the mocks), in order. The synth must succeed.
+ */
+export function synthWarnings(stack: string, overrides: Record<string, unknown> = {}): string[] {
+    const { out, result } = run(stack, overrides);
+    fs.rmSync(out, { recursive: true, force: true });
+    if (result.status !== 0) {
+        throw new Error(`synth of ${stack} failed (exit ${result.status}):\n${result.stderr}${result.stdout}`);
+    }
+    return [...`${result.stderr}${result.stdout}`.matchAll(/^warning: \[runtime\] (.*)$/gm)].map((m) => m[1]);
+}
+
 /** All resources of a type token. */
 export function ofType(plan: Plan, type: string): PlannedResource[] {
     return plan.resources.filter((r) => r.type === type);
