@@ -303,7 +303,7 @@ const awsSchema = z.strictObject({
             ) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>, ...z.ZodLiteral<number>[]],
         )
         .default(30),
-    /** Source ranges allowed to reach Grafana's operator listener. Empty: no listener; use SSM port forwarding. @default [] */
+    /** Source ranges allowed to reach the operator listeners (Grafana 3000, Prometheus 9090). Empty: none; use SSM port forwarding. @default [] */
     operatorCidrs: z.array(z.cidrv4()).default([]),
 });
 
@@ -493,7 +493,12 @@ export interface RawConfig {
     readonly values: Readonly<Record<string, unknown>>;
     readonly project: string;
     readonly stack: string;
+    /** Keys whose value is, or contains, a Pulumi secret (`pulumi config set --secret`). @default [] */
+    readonly secretKeys?: readonly string[];
 }
+
+/** The one `apfa:*` key that may hold a secret: the program keeps it secret end to end. */
+const SECRET_KEY = "grafanaAdminPassword";
 
 /**
  * Reads the stack's config from the Pulumi runtime and validates it. The only reader of config.
@@ -504,8 +509,10 @@ export function loadConfig(): ApfaConfig {
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         values[key] = decodeConfigValue(value);
     }
-    const config = parseConfig({ values, project: pulumi.getProject(), stack: pulumi.getStack() });
-    return config;
+    // Which keys are secret: the SDK knows (from the CLI) but exports the check only internally.
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    const secretKeys = isSecret ? Object.keys(values).filter((key) => isSecret(key)) : [];
+    return parseConfig({ values, project: pulumi.getProject(), stack: pulumi.getStack(), secretKeys });
 }
 
 /** Pulumi hands structured config values over as JSON text; scalars stay strings. */
@@ -542,6 +549,15 @@ export function parseConfig(raw: RawConfig): ApfaConfig {
         }
     }
     problems.push(...crossFieldProblems(own, raw.values));
+    for (const key of raw.secretKeys ?? []) {
+        if (key.startsWith(prefix) && key !== `${prefix}${SECRET_KEY}`) {
+            problems.push(
+                `${key}: holds a secret value, but only ${prefix}${SECRET_KEY} is kept secret by this program; ` +
+                    "the other settings reach resource inputs in clear (container environment, task definitions, Helm values). " +
+                    "Keep application secrets in your platform's secret store",
+            );
+        }
+    }
     if (problems.length > 0 || !result.success) {
         throw new ConfigError(problems);
     }
@@ -720,7 +736,7 @@ function toApfaConfig(data: Parsed, raw: RawConfig): ApfaConfig {
     }
 }
 
-/** JSON Schema of every `apfa:*` key, for editors and docs (`npm run schema`). */
+/** JSON Schema of every `apfa:*` key, for editors and docs (`npm run -s schema > apfa-config.schema.json`). */
 export function configJsonSchema(): unknown {
     return z.toJSONSchema(stackSchema, { io: "input" });
 }

@@ -136,6 +136,24 @@ describe("stack config", () => {
         assert.match(output, /had registered 0 resources when it failed/);
     });
 
+    it("refuses a secret anywhere but apfa:grafanaAdminPassword, which would reach resource inputs in clear", () => {
+        const values = { ...awsBase, "apfa:app": { env: { API_KEY: "s3cr3t" } }, "apfa:grafanaAdminPassword": "correct-horse-battery" };
+        assert.throws(
+            () => parseConfig({ values, project: "apfa", stack: "t", secretKeys: ["apfa:app", "apfa:grafanaAdminPassword", "aws:secretKey"] }),
+            (err: unknown) =>
+                err instanceof ConfigError &&
+                err.problems.length === 1 &&
+                /^apfa:app: holds a secret value, but only apfa:grafanaAdminPassword is kept secret/.test(err.problems[0]),
+        );
+        assert.doesNotThrow(() => parseConfig({ values, project: "apfa", stack: "t", secretKeys: ["apfa:grafanaAdminPassword"] }));
+    });
+
+    it("a stack file with a secure value in the app's environment fails the program before any resource", () => {
+        const output = synthError("prod-aws", { "apfa:app": { env: { API_KEY: { secure: "v1:AAAA" } } } });
+        assert.match(output, /- apfa:app: holds a secret value/);
+        assert.match(output, /had registered 0 resources when it failed/);
+    });
+
     it("the Grafana admin password from config stays a Pulumi secret", async () => {
         const config = parseConfig({ values: { "apfa:cloud": "docker", "apfa:grafanaAdminPassword": "correct-horse-battery" }, project: "apfa", stack: "dev" });
         assert.ok(config.grafanaAdminPassword);

@@ -35,7 +35,7 @@ export function requireTool(ctx: Mocha.Context, name: string): string {
         return found;
     }
     const why = `${name} not found in .tools/bin or PATH; run \`npm run tools\` (scripts/install-tools.sh)`;
-    if (process.env.CI) {
+    if (process.env.CI && process.env.CI !== "false") {
         throw new Error(`CI must run every test, but ${why}`);
     }
     console.warn(`      skipped: ${why}`);
