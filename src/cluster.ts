@@ -98,6 +98,11 @@ export interface ApfaCluster {
     runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService;
 }
 
+/** What every target records with `registerOutputs`: the contract's outputs plus its own. */
+export function clusterOutputs(cluster: Omit<ApfaCluster, "runService" | "slots">): pulumi.Inputs {
+    return { url: cluster.url, weights: cluster.weights, trafficUrn: cluster.trafficUrn, ...cluster.extraOutputs };
+}
+
 /** Component type tokens, one casing: `apfa:<area>:<Name>`. */
 export const CLUSTER_TYPES = {
     docker: "apfa:docker:DockerCluster",

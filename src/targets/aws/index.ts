@@ -11,7 +11,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
-import { CLUSTER_TYPES } from "../../cluster";
+import { CLUSTER_TYPES, clusterOutputs } from "../../cluster";
 import type { AwsConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
 import { slotImage, trafficWeights, type TrafficWeights } from "../../release/weights";
@@ -151,12 +151,7 @@ export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster 
             vpcId: this.network.vpc.id,
         };
 
-        this.registerOutputs({
-            url: this.url,
-            weights: this.weights,
-            trafficUrn: this.trafficUrn,
-            ...this.extraOutputs,
-        });
+        this.registerOutputs(clusterOutputs(this));
     }
 
     runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {

@@ -23,7 +23,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
-import { CLUSTER_TYPES } from "../../cluster";
+import { CLUSTER_TYPES, clusterOutputs } from "../../cluster";
 import type { AzureConfig, Slot } from "../../config";
 import { KubernetesApfa } from "../../kubernetes";
 import { publicControlPlaneWarning } from "../../kubernetes/warnings";
@@ -319,12 +319,7 @@ export class AksCluster extends pulumi.ComponentResource implements ApfaCluster 
             getCredentials: pulumi.interpolate`az aks get-credentials --resource-group ${resourceGroupName} --name ${clusterName}`,
         };
 
-        this.registerOutputs({
-            url: this.url,
-            weights: this.weights,
-            trafficUrn: this.trafficUrn,
-            ...this.extraOutputs,
-        });
+        this.registerOutputs(clusterOutputs(this));
     }
 
     runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {

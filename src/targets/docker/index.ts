@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 
 import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
-import { CLUSTER_TYPES } from "../../cluster";
+import { CLUSTER_TYPES, clusterOutputs } from "../../cluster";
 import type { DockerConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
 import { slotImage, trafficWeights, type TrafficWeights } from "../../release/weights";
@@ -106,12 +106,7 @@ export class DockerCluster extends pulumi.ComponentResource implements ApfaClust
             }),
         };
 
-        this.registerOutputs({
-            url: this.url,
-            weights: this.weights,
-            trafficUrn: this.trafficUrn,
-            ...this.extraOutputs,
-        });
+        this.registerOutputs(clusterOutputs(this));
     }
 
     /**

@@ -20,7 +20,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
-import { CLUSTER_TYPES } from "../../cluster";
+import { CLUSTER_TYPES, clusterOutputs } from "../../cluster";
 import type { GcpConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
 import { KubernetesApfa } from "../../kubernetes";
@@ -196,12 +196,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ApfaCluster 
             getCredentials: this.cluster.name.apply((clusterName) => getCredentialsCommand(project, region, clusterName)),
         };
 
-        this.registerOutputs({
-            url: this.url,
-            weights: this.weights,
-            trafficUrn: this.trafficUrn,
-            ...this.extraOutputs,
-        });
+        this.registerOutputs(clusterOutputs(this));
     }
 
     /** Prometheus, Grafana, …: placed by the shared Kubernetes layer on this cluster. */
