@@ -1,6 +1,7 @@
 /**
- * IPv4 CIDR arithmetic shared by the targets' address plans and config validation (AKS and GKE).
- * Pure, no SDK imports: src/config.ts uses it for every stack.
+ * IPv4 CIDR arithmetic: the one model of address ranges, shared by the targets' address plans (the
+ * AWS subnet plan, the AKS and GKE ranges) and config validation. Pure, no SDK imports: the config
+ * uses it for every stack.
  *
  * A CIDR is handled as the inclusive interval of 32-bit addresses it covers; host bits are ignored
  * (`10.0.0.5/8` is `10.0.0.0/8`), as both clouds normalise them.
@@ -73,6 +74,28 @@ export function cidrContains(outer: string, inner: string): boolean {
     const o = parseCidr(outer);
     const i = parseCidr(inner);
     return i.first >= o.first && i.last <= o.last;
+}
+
+/** `a.b.c.d/n` text of a range (its network address and prefix). */
+export function formatCidr(range: Pick<Ipv4Range, "first" | "prefix">): string {
+    return `${formatIpv4(range.first)}/${range.prefix}`;
+}
+
+/**
+ * The `index`-th block of prefix length `prefix` inside `parent` (0 = the first).
+ * @throws Error when the prefix or the index does not fit
+ */
+export function subBlock(parent: Ipv4Range, prefix: number, index: number): Ipv4Range {
+    if (prefix < parent.prefix || prefix > 32) {
+        throw new Error(`/${prefix} does not fit inside ${formatCidr(parent)}`);
+    }
+    const count = 2 ** (prefix - parent.prefix);
+    if (!Number.isInteger(index) || index < 0 || index >= count) {
+        throw new Error(`${formatCidr(parent)} has ${count} blocks of /${prefix}; index ${index} is out of range`);
+    }
+    const size = 2 ** (32 - prefix);
+    const first = parent.first + index * size;
+    return { first, last: first + size - 1, prefix };
 }
 
 /** Dotted-quad text of an unsigned 32-bit address. */

@@ -43,7 +43,8 @@ import {
     isValidFargateSize,
     smallestFargateSizeFor,
 } from "../src/targets/aws/sizing";
-import { MAX_ALB_SUBNET_PREFIX, MAX_VPC_PREFIX, contains, formatCidr, overlaps, parseCidr, planSubnets, vpcCidrProblem } from "../src/targets/aws/subnets";
+import { cidrContains, cidrsOverlap, formatCidr, parseCidr } from "../src/cidr";
+import { MAX_ALB_SUBNET_PREFIX, MAX_VPC_PREFIX, planSubnets, vpcCidrProblem } from "../src/targets/aws/subnets";
 import { awsTags } from "../src/targets/aws/tags";
 import { readStackFile } from "../scripts/synth/stack-config";
 import { parseConfig } from "../src/config";
@@ -68,20 +69,20 @@ describe("aws target: subnet plan", () => {
     it("keeps every subnet inside the VPC, disjoint from every other, for any valid VPC and AZ count", () => {
         const vpcArb = fc
             .tuple(fc.integer({ min: 16, max: MAX_VPC_PREFIX }), fc.integer({ min: 0, max: 2 ** 32 - 1 }))
-            .map(([prefix, raw]) => formatCidr({ base: raw - (raw % 2 ** (32 - prefix)), prefix }));
+            .map(([prefix, raw]) => formatCidr({ first: raw - (raw % 2 ** (32 - prefix)), prefix }));
         fc.assert(
             fc.property(vpcArb, fc.integer({ min: 1, max: 7 }), (vpc, azs) => {
                 const plan = planSubnets(vpc, azs);
-                const blocks = plan.flatMap((p) => [parseCidr(p.privateCidr), parseCidr(p.publicCidr)]);
+                const blocks = plan.flatMap((p) => [p.privateCidr, p.publicCidr]);
                 assert.equal(plan.length, azs);
                 for (const p of plan) {
                     assert.ok(parseCidr(p.publicCidr).prefix <= MAX_ALB_SUBNET_PREFIX, `${p.publicCidr} holds the ALB: /27 or larger`);
                 }
                 for (const [i, b] of blocks.entries()) {
-                    assert.ok(contains(parseCidr(vpc), b), `${formatCidr(b)} inside ${vpc}`);
-                    assert.ok(b.prefix <= 28, "AWS subnets are at most /28");
+                    assert.ok(cidrContains(vpc, b), `${b} inside ${vpc}`);
+                    assert.ok(parseCidr(b).prefix <= 28, "AWS subnets are at most /28");
                     for (const other of blocks.slice(i + 1)) {
-                        assert.ok(!overlaps(b, other), `${formatCidr(b)} and ${formatCidr(other)} overlap`);
+                        assert.ok(!cidrsOverlap(b, other), `${b} and ${other} overlap`);
                     }
                 }
             }),
@@ -120,7 +121,7 @@ describe("aws target: subnet plan", () => {
     it("round-trips CIDR text", () => {
         fc.assert(
             fc.property(fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (prefix, raw) => {
-                const cidr = formatCidr({ base: raw - (raw % 2 ** (32 - prefix)), prefix });
+                const cidr = formatCidr({ first: raw - (raw % 2 ** (32 - prefix)), prefix });
                 assert.equal(formatCidr(parseCidr(cidr)), cidr);
             }),
         );

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
 import { wildcardGrants, type PolicyDocument } from "../src/targets/aws/iam";
 import { INTERFACE_ENDPOINT_SERVICES } from "../src/targets/aws/network";
+import { parseAwsTargetOutputs } from "../src/targets/aws/outputs";
 import { planSubnets } from "../src/targets/aws/subnets";
 import { taskDefinitionProblems } from "./fixtures/aws/containerDefinitionSchema";
 import { changedResources, find, ofType, readStackFile, synthStack, synthWarnings, type Plan, type PlannedResource } from "./helpers/synth";
@@ -245,6 +246,18 @@ describe("prod-aws stack (ECS Fargate target)", () => {
     });
 
     describe("load balancer", () => {
+        it("exports the CloudWatch dimensions of the ALB and of each slot's own target group as typed outputs", () => {
+            // The mocks give each ALB/target group the arnSuffix the provider derives from its ARN
+            // (`app/<name>/<id>`, `targetgroup/<name>/<id>`); the output must carry exactly those.
+            const outputs = parseAwsTargetOutputs(plan.outputs.target);
+            assert.equal(outputs.loadBalancerArnSuffix, `app/${PREFIX}-alb/0123456789abcdef`);
+            assert.deepEqual(outputs.targetGroupArnSuffixes, {
+                blue: `targetgroup/${PREFIX}-blue/0123456789abcdef`,
+                green: `targetgroup/${PREFIX}-green/0123456789abcdef`,
+            });
+            assert.throws(() => parseAwsTargetOutputs({ ...outputs, loadBalancerArnSuffix: undefined }), /target\.loadBalancerArnSuffix/);
+        });
+
         it("is an internet-facing ALB in the public subnets", () => {
             const alb = find(plan, T.alb, `${PREFIX}-alb`);
             assert.equal(alb.inputs.internal, false);

@@ -19,7 +19,7 @@ import { parseConfig, SLOTS, type GcpConfig, type Slot } from "../src/config";
 import { CHART_PATH, chartValues } from "../src/kubernetes";
 import { releaseName, serviceName } from "../src/kubernetes/names";
 import { gkeChartValues } from "../src/targets/gcp";
-import { gcpBackendPolicySchema, healthCheckPolicySchema } from "../src/targets/gcp/gke-policies";
+import { gcpBackendPolicySchema, healthCheckPolicySchema } from "./fixtures/gcp/gke-policy-schemas";
 import { hasModel, manifestOf, validateManifest } from "./helpers/k8s-validate";
 import { find, ofType, type Plan, readStackFile, synthStack } from "./helpers/synth";
 import { requireTool } from "./helpers/tools";

@@ -7,12 +7,8 @@ import * as fc from "fast-check";
 import { parse } from "yaml";
 
 import { ConfigError, parseConfig } from "../src/config";
-import {
-    backendPolicy,
-    gcpBackendPolicySchema,
-    healthCheckPolicy,
-    healthCheckPolicySchema,
-} from "../src/targets/gcp/gke-policies";
+import { backendPolicy, healthCheckPolicy } from "../src/targets/gcp/gke-policies";
+import { gcpBackendPolicySchema, healthCheckPolicySchema } from "./fixtures/gcp/gke-policy-schemas";
 import { GKE_AUTH_EXEC_API_VERSION, GKE_AUTH_PLUGIN, gkeContextName, gkeKubeconfig } from "../src/targets/gcp/kubeconfig";
 import { gcpLabels, identityLabels, labelKeyCollisions, sanitizeLabelKey, sanitizeLabelValue } from "../src/targets/gcp/labels";
 import { gcpName } from "../src/targets/gcp/names";

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 
 import { METRICS_REDIRECT } from "../src/kubernetes/routing";
 import { gkeExposureWarnings } from "../src/targets/gcp";
-import { gcpBackendPolicySchema, healthCheckPolicySchema } from "../src/targets/gcp/gke-policies";
+import { gcpBackendPolicySchema, healthCheckPolicySchema } from "./fixtures/gcp/gke-policy-schemas";
 import {
     changedResources,
     find,

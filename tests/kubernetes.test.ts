@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 
-import type { AuxServiceSpec } from "../src/cluster";
+import type { AuxServiceSpec } from "../src/contract";
 import { parseConfig, type AzureConfig } from "../src/config";
 import { chartValues, cpuQuantity, mergeValues } from "../src/kubernetes";
 import { auxDeploymentSpec, auxFileMounts, auxInternalUrl, auxPodLabels, portForwardInstructions } from "../src/kubernetes/aux-service";

@@ -61,10 +61,15 @@ export const COMPUTED: Record<string, StateFn> = {
     // --- AWS (ECS target): ARNs and names AWS assigns that the program reads (policies, outputs).
     "aws:lb/loadBalancer:LoadBalancer": (name) => ({
         arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:loadbalancer/app/${name}/0123456789abcdef`,
+        // What the provider computes from the ARN: CloudWatch's LoadBalancer dimension.
+        arnSuffix: `app/${name}/0123456789abcdef`,
         dnsName: `${name}-123456789.eu-west-1.elb.amazonaws.com`,
         zoneId: "Z32O12XQLNTSW2",
     }),
-    "aws:lb/targetGroup:TargetGroup": (name) => ({ arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:targetgroup/${name}/0123456789abcdef` }),
+    "aws:lb/targetGroup:TargetGroup": (name) => ({
+        arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:targetgroup/${name}/0123456789abcdef`,
+        arnSuffix: `targetgroup/${name}/0123456789abcdef`,
+    }),
     "aws:lb/listener:Listener": (name) => ({ arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:listener/app/alb/0123456789abcdef/${name}` }),
     "aws:lb/listenerRule:ListenerRule": (name) => ({
         arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:listener-rule/app/alb/0123456789abcdef/${name}/0123456789abcdef`,

@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { AuxService, AuxServiceSpec } from "../cluster";
+import type { AuxService, AuxServiceSpec } from "../contract";
 import { managedLabels } from "./labels";
 import { SCRAPER_LABEL, auxClientLabel, serviceFqdn } from "./names";
 import { auxNetworkPolicy } from "./network-policy";

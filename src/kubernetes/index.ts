@@ -23,10 +23,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 
-import type { AuxService, AuxServiceSpec, SlotDeployment } from "../cluster";
+import type { AuxService, AuxServiceSpec, SlotDeployment } from "../contract";
 import type { AzureConfig, GcpConfig, Slot } from "../config";
 import { SLOTS } from "../config";
-import { trafficWeights, type TrafficWeights } from "../release/weights";
+import { trafficWeights, type TrafficWeights } from "../bluegreen";
 import { createAuxService } from "./aux-service";
 import { managedLabels, tagsToLabels } from "./labels";
 import { APFA_NAMESPACE, headlessServiceName, releaseName, serviceFqdn, serviceName as slotServiceName } from "./names";
@@ -42,7 +42,7 @@ export type { NetworkPolicyPeer } from "./network-policy";
 export const KUBERNETES_APFA_TYPE = "apfa:kubernetes:KubernetesApfa";
 
 export interface KubernetesApfaArgs {
-    /** Typed config of an azure or gcp stack (src/config.ts). */
+    /** Typed config of an azure or gcp stack (src/config/). */
     readonly config: AzureConfig | GcpConfig;
     /** Provider for the target cluster. */
     readonly provider: k8s.Provider;

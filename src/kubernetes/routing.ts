@@ -6,7 +6,7 @@
  */
 import type { Slot } from "../config";
 import { SLOTS } from "../config";
-import type { TrafficWeights } from "../release/weights";
+import type { TrafficWeights } from "../bluegreen";
 import { GATEWAY_LISTENER, GATEWAY_NAME, GATEWAY_PORT, ROUTE_NAME, serviceName } from "./names";
 
 export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import type { AzureConfig, GcpConfig, Slot } from "../config";
-import { slotImage } from "../release/weights";
+import { slotImage } from "../bluegreen";
 import { tagsToLabels, toLabelValue } from "./labels";
 
 /** Typed config of a stack that deploys to Kubernetes. */

@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
-import type { ApfaCluster, AuxService, ScrapeDiscovery } from "../cluster";
+import type { ApfaCluster, AuxService, ScrapeDiscovery } from "../contract";
 import type { AppSettings, MonitoringSettings, Slot } from "../config";
 import { SLOTS } from "../config";
 import { PROMETHEUS_FILE_PATHS, grafanaEnvironment, grafanaStaticFiles, prometheusFiles } from "./artifacts";

@@ -5,7 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
-import type { ScrapeDiscovery } from "../cluster";
+import type { ScrapeDiscovery } from "../contract";
 import type { AppSettings, MonitoringSettings, Slot } from "../config";
 import { SLOTS } from "../config";
 

@@ -16,7 +16,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { AuxService, AuxServiceSpec } from "../../cluster";
+import type { AuxService, AuxServiceSpec } from "../../contract";
 import type { AwsConfig } from "../../config";
 import {
     DATA_VOLUME,

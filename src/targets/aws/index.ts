@@ -10,16 +10,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
-import { CLUSTER_TYPES, clusterOutputs } from "../../cluster";
+import { ApfaClusterBase, CLUSTER_TYPES, type AuxService, type AuxServiceSpec, type SlotDeployment } from "../../contract";
 import type { AwsConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
-import { slotImage, trafficWeights, type TrafficWeights } from "../../release/weights";
+import { slotImage, trafficWeights } from "../../bluegreen";
 import { AuxServices } from "./aux";
 import { createRole, ecsTasksTrustPolicy, executionRolePolicy, type AwsLocation } from "./iam";
 import { createLoadBalancer, plainHttpWarning, type LoadBalancer } from "./loadBalancer";
 import { ecsClusterName, logGroupName, slotServiceName } from "./names";
 import { createNetwork, type Network } from "./network";
+import type { AwsTargetOutputs } from "./outputs";
 import { createSlotScaling, type SlotScaling } from "./scaling";
 import { createAppSecurityGroups, type AppSecurityGroups } from "./securityGroups";
 import { createSlotService, type SlotService } from "./service";
@@ -35,13 +35,7 @@ export function publicUrl(scheme: "http" | "https", albDnsName: string, domainNa
     return `${scheme}://${domainName ?? albDnsName}`;
 }
 
-export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster {
-    readonly url: pulumi.Output<string>;
-    readonly slots: Readonly<Record<Slot, SlotDeployment>>;
-    readonly weights: TrafficWeights;
-    readonly trafficUrn: pulumi.Output<string>;
-    readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
-
+export class EcsCluster extends ApfaClusterBase<AwsTargetOutputs> {
     readonly network: Network;
     readonly securityGroups: AppSecurityGroups;
     readonly loadBalancer: LoadBalancer;
@@ -55,9 +49,8 @@ export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster 
     private readonly aux: AuxServices;
 
     constructor(name: string, args: EcsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(CLUSTER_TYPES.aws, name, {}, opts);
+        super(CLUSTER_TYPES.aws, name, trafficWeights(args.config.release), opts);
         const config = args.config;
-        this.weights = trafficWeights(config.release);
 
         const location = awsLocation(config, this);
         this.network = createNetwork(name, config, this);
@@ -126,7 +119,6 @@ export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster 
         }
         this.services = services;
         this.scaling = scaling;
-        this.slots = slots;
 
         this.aux = new AuxServices({
             name,
@@ -140,18 +132,23 @@ export class EcsCluster extends pulumi.ComponentResource implements ApfaCluster 
             groups: this.securityGroups,
         });
 
-        this.trafficUrn = this.loadBalancer.trafficRule.urn;
-        this.url = this.loadBalancer.alb.dnsName.apply((dns) => publicUrl(this.loadBalancer.scheme, dns, config.aws.domainName));
-        this.extraOutputs = {
-            clusterName: this.cluster.name,
-            serviceNames: pulumi.output({ blue: services.blue.service.name, green: services.green.service.name }),
-            targetGroupArns: pulumi.output({ blue: this.loadBalancer.targetGroups.blue.arn, green: this.loadBalancer.targetGroups.green.arn }),
-            listenerRuleArn: this.loadBalancer.trafficRule.arn,
-            albDnsName: this.loadBalancer.alb.dnsName,
-            vpcId: this.network.vpc.id,
-        };
-
-        this.registerOutputs(clusterOutputs(this));
+        const { alb, targetGroups, trafficRule, scheme } = this.loadBalancer;
+        this.complete({
+            url: alb.dnsName.apply((dns) => publicUrl(scheme, dns, config.aws.domainName)),
+            slots,
+            trafficUrn: trafficRule.urn,
+            outputs: {
+                clusterName: this.cluster.name,
+                serviceNames: pulumi.output({ blue: services.blue.service.name, green: services.green.service.name }),
+                targetGroupArns: pulumi.output({ blue: targetGroups.blue.arn, green: targetGroups.green.arn }),
+                targetGroupArnSuffixes: pulumi.output({ blue: targetGroups.blue.arnSuffix, green: targetGroups.green.arnSuffix }),
+                listenerRuleArn: trafficRule.arn,
+                loadBalancerArn: alb.arn,
+                loadBalancerArnSuffix: alb.arnSuffix,
+                albDnsName: alb.dnsName,
+                vpcId: this.network.vpc.id,
+            },
+        });
     }
 
     runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { AwsConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
-import type { TrafficWeights } from "../../release/weights";
+import type { TrafficWeights } from "../../bluegreen";
 import type { Network } from "./network";
 import type { AppSecurityGroups } from "./securityGroups";
 import { awsTags } from "./tags";

@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AwsConfig, Slot } from "../../config";
-import { slotImage } from "../../release/weights";
+import { slotImage } from "../../bluegreen";
 import { APP_TMP_VOLUME, appContainerDefinitions, containerDefinitionsJson } from "./containers";
 import type { Network } from "./network";
 import { logGroupName, slotServiceName } from "./names";

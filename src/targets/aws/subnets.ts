@@ -8,7 +8,7 @@
  * and the blocks between the private ones and the last block stay free for later tiers.
  */
 
-import { formatIpv4, hasHostBits, tryParseCidr } from "../../cidr";
+import { formatCidr, hasHostBits, subBlock, tryParseCidr, type Ipv4Range } from "../../cidr";
 
 /** The most AZs the plan has room for (blocks 0..6 private, block 7 public). */
 export const MAX_PLANNED_AZS = 7;
@@ -19,66 +19,29 @@ export const MAX_VPC_PREFIX = 21;
 /** AWS's largest VPC. */
 export const MIN_VPC_PREFIX = 16;
 
-export interface Ipv4Cidr {
-    /** Network address as an unsigned 32-bit integer. */
-    readonly base: number;
-    readonly prefix: number;
-}
-
 export interface AzSubnetPlan {
     readonly index: number;
     readonly publicCidr: string;
     readonly privateCidr: string;
 }
 
-/** Parses "a.b.c.d/n" (src/cidr.ts); throws on malformed input or host bits set. */
-export function parseCidr(cidr: string): Ipv4Cidr {
+/** Parses "a.b.c.d/n"; throws on malformed input or host bits set (AWS refuses those). */
+function parseVpcCidr(cidr: string): Ipv4Range {
     const range = tryParseCidr(cidr);
     if (range === undefined) {
         throw new Error(`${cidr} is not an IPv4 CIDR block such as 10.40.0.0/16`);
     }
     if (hasHostBits(cidr)) {
-        throw new Error(`${cidr} has host bits set; did you mean ${formatCidr({ base: range.first, prefix: range.prefix })}?`);
+        throw new Error(`${cidr} has host bits set; did you mean ${formatCidr(range)}?`);
     }
-    return { base: range.first, prefix: range.prefix };
-}
-
-export function formatCidr(cidr: Ipv4Cidr): string {
-    return `${formatIpv4(cidr.base)}/${cidr.prefix}`;
-}
-
-/** Number of addresses in a block of this prefix length. */
-export function blockSize(prefix: number): number {
-    return 2 ** (32 - prefix);
-}
-
-/** The `index`-th sub-block of `parent` with prefix length `prefix`. */
-export function subBlock(parent: Ipv4Cidr, prefix: number, index: number): Ipv4Cidr {
-    if (prefix < parent.prefix || prefix > 32) {
-        throw new Error(`/${prefix} does not fit inside ${formatCidr(parent)}`);
-    }
-    const count = 2 ** (prefix - parent.prefix);
-    if (!Number.isInteger(index) || index < 0 || index >= count) {
-        throw new Error(`${formatCidr(parent)} has ${count} blocks of /${prefix}; index ${index} is out of range`);
-    }
-    return { base: parent.base + index * blockSize(prefix), prefix };
-}
-
-/** Whether two blocks share any address. */
-export function overlaps(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
-    return a.base < b.base + blockSize(b.prefix) && b.base < a.base + blockSize(a.prefix);
-}
-
-/** Whether `inner` lies entirely inside `outer`. */
-export function contains(outer: Ipv4Cidr, inner: Ipv4Cidr): boolean {
-    return inner.prefix >= outer.prefix && inner.base >= outer.base && inner.base + blockSize(inner.prefix) <= outer.base + blockSize(outer.prefix);
+    return range;
 }
 
 /** Why a VPC range cannot hold the plan, or undefined when it can. */
 export function vpcCidrProblem(vpcCidr: string): string | undefined {
-    let vpc: Ipv4Cidr;
+    let vpc: Ipv4Range;
     try {
-        vpc = parseCidr(vpcCidr);
+        vpc = parseVpcCidr(vpcCidr);
     } catch (err) {
         return (err as Error).message;
     }
@@ -100,7 +63,7 @@ export function planSubnets(vpcCidr: string, azCount: number): AzSubnetPlan[] {
     if (!Number.isInteger(azCount) || azCount < 1 || azCount > MAX_PLANNED_AZS) {
         throw new Error(`The subnet plan holds 1 to ${MAX_PLANNED_AZS} AZs, not ${azCount}`);
     }
-    const vpc = parseCidr(vpcCidr);
+    const vpc = parseVpcCidr(vpcCidr);
     const privatePrefix = vpc.prefix + 3;
     const publicPrefix = vpc.prefix + 6;
     const publicBlock = subBlock(vpc, privatePrefix, 7);

@@ -22,12 +22,12 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
-import { CLUSTER_TYPES, clusterOutputs } from "../../cluster";
-import type { AzureConfig, Slot } from "../../config";
+import { ApfaClusterBase, CLUSTER_TYPES, type AuxService, type AuxServiceSpec } from "../../contract";
+import type { AzureConfig } from "../../config";
 import { KubernetesApfa } from "../../kubernetes";
 import { publicControlPlaneWarning } from "../../kubernetes/warnings";
-import type { TrafficWeights } from "../../release/weights";
+import { trafficWeights } from "../../bluegreen";
+import type { AzureTargetOutputs } from "./outputs";
 import { installEnvoyGateway } from "./envoy-gateway";
 import { dnsServiceIp } from "./network";
 
@@ -99,12 +99,7 @@ export function aksExposureWarnings(settings: Pick<AzureConfig["azure"], "apiSer
     ];
 }
 
-export class AksCluster extends pulumi.ComponentResource implements ApfaCluster {
-    readonly url: pulumi.Output<string>;
-    readonly slots: Readonly<Record<Slot, SlotDeployment>>;
-    readonly weights: TrafficWeights;
-    readonly trafficUrn: pulumi.Output<string>;
-    readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
+export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
     readonly resourceGroup: resources.ResourceGroup;
     readonly cluster: containerservice.ManagedCluster;
     readonly appPool: containerservice.AgentPool;
@@ -114,7 +109,7 @@ export class AksCluster extends pulumi.ComponentResource implements ApfaCluster 
     readonly apfa: KubernetesApfa;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(CLUSTER_TYPES.azure, name, {}, opts);
+        super(CLUSTER_TYPES.azure, name, trafficWeights(args.config.release), opts);
         const { config } = args;
         const settings = config.azure;
         const names = aksNames(config.prefix);
@@ -305,21 +300,20 @@ export class AksCluster extends pulumi.ComponentResource implements ApfaCluster 
             parent,
         );
 
-        this.url = this.apfa.url;
-        this.slots = this.apfa.slots;
-        this.weights = this.apfa.weights;
-        this.trafficUrn = this.apfa.trafficUrn;
-        this.extraOutputs = {
-            clusterName,
-            resourceGroupName,
-            kubeconfig,
-            gatewayClass: pulumi.output(gateway.gatewayClassName),
-            namespace: pulumi.output(this.apfa.namespaceName),
-            oidcIssuerUrl: this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? ""),
-            getCredentials: pulumi.interpolate`az aks get-credentials --resource-group ${resourceGroupName} --name ${clusterName}`,
-        };
-
-        this.registerOutputs(clusterOutputs(this));
+        this.complete({
+            url: this.apfa.url,
+            slots: this.apfa.slots,
+            trafficUrn: this.apfa.trafficUrn,
+            outputs: {
+                clusterName,
+                resourceGroupName,
+                kubeconfig,
+                gatewayClass: pulumi.output(gateway.gatewayClassName),
+                namespace: pulumi.output(this.apfa.namespaceName),
+                oidcIssuerUrl: this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? ""),
+                getCredentials: pulumi.interpolate`az aks get-credentials --resource-group ${resourceGroupName} --name ${clusterName}`,
+            },
+        });
     }
 
     runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {

@@ -1,5 +1,5 @@
 /**
- * Address plan of the AKS target, as pure functions (no SDK imports: src/config.ts uses them to
+ * Address plan of the AKS target, as pure functions (no SDK imports: settings.ts uses them to
  * validate `apfa:azure`).
  *
  * Azure CNI Overlay: nodes take addresses from the VNet subnet, pods from a private overlay range

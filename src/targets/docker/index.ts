@@ -10,15 +10,15 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 
-import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
-import { CLUSTER_TYPES, clusterOutputs } from "../../cluster";
+import { ApfaClusterBase, CLUSTER_TYPES, type AuxService, type AuxServiceSpec, type SlotDeployment } from "../../contract";
 import type { DockerConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
-import { slotImage, trafficWeights, type TrafficWeights } from "../../release/weights";
+import { slotImage, trafficWeights } from "../../bluegreen";
 import { httpProbeCommand } from "../../health";
 import { hashBuildContext } from "./context-hash";
 import { PROXY_IMAGE } from "./images";
 import { nginxConfig } from "./proxy";
+import type { DockerTargetOutputs } from "./outputs";
 
 export interface DockerClusterArgs {
     /** Validated config of a `docker` stack. */
@@ -50,12 +50,7 @@ export function slotAlias(slot: Slot): string {
     return `apfa-${slot}`;
 }
 
-export class DockerCluster extends pulumi.ComponentResource implements ApfaCluster {
-    readonly url: pulumi.Output<string>;
-    readonly slots: Readonly<Record<Slot, SlotDeployment>>;
-    readonly weights: TrafficWeights;
-    readonly trafficUrn: pulumi.Output<string>;
-    readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
+export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
     /** The stack's private network. */
     readonly network: docker.Network;
     /** The weighted nginx proxy (the only resource a weight change touches). */
@@ -68,11 +63,10 @@ export class DockerCluster extends pulumi.ComponentResource implements ApfaClust
     private readonly name: string;
 
     constructor(name: string, args: DockerClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(CLUSTER_TYPES.docker, name, {}, opts);
+        super(CLUSTER_TYPES.docker, name, trafficWeights(args.config.release), opts);
         const config = args.config;
         this.config = config;
         this.name = name;
-        this.weights = trafficWeights(config.release);
 
         this.network = new docker.Network(
             `${name}-network`,
@@ -92,21 +86,21 @@ export class DockerCluster extends pulumi.ComponentResource implements ApfaClust
             };
         }
         this.slotContainers = containers;
-        this.slots = slots;
 
         this.proxy = this.createProxy(name, [...containers.blue, ...containers.green]);
-        this.trafficUrn = this.proxy.urn;
-        this.url = pulumi.output(`http://localhost:${config.docker.proxyPort}`);
-        this.extraOutputs = {
-            network: this.network.name,
-            proxyContainer: this.proxy.name,
-            slotContainers: pulumi.output({
-                blue: containers.blue.map((c) => c.name),
-                green: containers.green.map((c) => c.name),
-            }),
-        };
-
-        this.registerOutputs(clusterOutputs(this));
+        this.complete({
+            url: pulumi.output(`http://localhost:${config.docker.proxyPort}`),
+            slots,
+            trafficUrn: this.proxy.urn,
+            outputs: {
+                network: this.network.name,
+                proxyContainer: this.proxy.name,
+                slotContainers: pulumi.output({
+                    blue: containers.blue.map((c) => c.name),
+                    green: containers.green.map((c) => c.name),
+                }),
+            },
+        });
     }
 
     /**

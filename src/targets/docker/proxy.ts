@@ -3,7 +3,7 @@
  * slots by percentage (pure; tested without Docker, validated by a real `nginx -t` where available).
  */
 import type { Slot } from "../../config";
-import type { TrafficWeights } from "../../release/weights";
+import type { TrafficWeights } from "../../bluegreen";
 
 export interface ProxyConfigInput {
     /** Percent of requests per slot; the two add up to 100. */

@@ -19,13 +19,13 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { ApfaCluster, AuxService, AuxServiceSpec, SlotDeployment } from "../../cluster";
-import { CLUSTER_TYPES, clusterOutputs } from "../../cluster";
+import { ApfaClusterBase, CLUSTER_TYPES, type AuxService, type AuxServiceSpec } from "../../contract";
 import type { GcpConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
 import { KubernetesApfa } from "../../kubernetes";
 import { publicControlPlaneWarning } from "../../kubernetes/warnings";
-import type { TrafficWeights } from "../../release/weights";
+import { trafficWeights } from "../../bluegreen";
+import type { GcpTargetOutputs } from "./outputs";
 import { backendPolicy, healthCheckPolicy } from "./gke-policies";
 import {
     APFA_POOL_LABEL,
@@ -79,13 +79,7 @@ export function gkeExposureWarnings(settings: Pick<GcpConfig["gcp"], "masterAuth
     return warnings;
 }
 
-export class GkeCluster extends pulumi.ComponentResource implements ApfaCluster {
-    readonly url: pulumi.Output<string>;
-    readonly slots: Readonly<Record<Slot, SlotDeployment>>;
-    readonly weights: TrafficWeights;
-    readonly trafficUrn: pulumi.Output<string>;
-    readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
-
+export class GkeCluster extends ApfaClusterBase<GcpTargetOutputs> {
     readonly network: GkeNetwork;
     /** The nodes' service account and its role bindings. */
     readonly nodeIdentity: NodeIdentity;
@@ -103,7 +97,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ApfaCluster 
     readonly backendPolicies: Readonly<Record<Slot, k8s.apiextensions.CustomResource>>;
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(CLUSTER_TYPES.gcp, name, {}, opts);
+        super(CLUSTER_TYPES.gcp, name, trafficWeights(args.config.release), opts);
         const config = args.config;
         const { project, region } = config.gcp;
 
@@ -181,22 +175,21 @@ export class GkeCluster extends pulumi.ComponentResource implements ApfaCluster 
         this.healthCheckPolicies = healthChecks;
         this.backendPolicies = backends;
 
-        this.url = this.kubernetes.url;
-        this.slots = this.kubernetes.slots;
-        this.weights = this.kubernetes.weights;
-        this.trafficUrn = this.kubernetes.trafficUrn;
-        this.extraOutputs = {
-            clusterName: this.cluster.name,
-            location: this.cluster.location,
-            kubeconfig: this.kubeconfig,
-            gatewayClass: pulumi.output(config.gcp.gatewayClass),
-            namespace: pulumi.output(this.kubernetes.namespaceName),
-            nodePool: this.nodePool.name,
-            nodeServiceAccount: this.nodeIdentity.serviceAccount.email,
-            getCredentials: this.cluster.name.apply((clusterName) => getCredentialsCommand(project, region, clusterName)),
-        };
-
-        this.registerOutputs(clusterOutputs(this));
+        this.complete({
+            url: this.kubernetes.url,
+            slots: this.kubernetes.slots,
+            trafficUrn: this.kubernetes.trafficUrn,
+            outputs: {
+                clusterName: this.cluster.name,
+                location: this.cluster.location,
+                kubeconfig: this.kubeconfig,
+                gatewayClass: pulumi.output(config.gcp.gatewayClass),
+                namespace: pulumi.output(this.kubernetes.namespaceName),
+                nodePool: this.nodePool.name,
+                nodeServiceAccount: this.nodeIdentity.serviceAccount.email,
+                getCredentials: this.cluster.name.apply((clusterName) => getCredentialsCommand(project, region, clusterName)),
+            },
+        });
     }
 
     /** Prometheus, Grafana, …: placed by the shared Kubernetes layer on this cluster. */

@@ -2,7 +2,7 @@
  * Pure network facts of the GKE target: which Gateway classes need a proxy-only subnet or face the
  * internet, and the overlap check config validation uses to catch colliding ranges before GCP does.
  *
- * No @pulumi/gcp import here: src/config.ts uses these checks for every stack.
+ * No @pulumi/gcp import here: the config (settings.ts) uses these checks for every stack.
  */
 import { cidrsOverlap } from "../../cidr";
 

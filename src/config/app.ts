@@ -1,0 +1,63 @@
+/**
+ * The keys every target shares: the APFA container (`apfa:app`), its autoscaling (`apfa:scaling`)
+ * and the monitoring (`apfa:monitoring`).
+ */
+import { z } from "zod";
+
+import { envMap, port, urlPath } from "./common";
+
+/** The APFA container itself, the same on every target. */
+export const appSchema = z.strictObject({
+    /** Port the APFA container listens on. @default 8000 */
+    port: port.default(8000),
+    /** Path that returns 200 when a replica can take traffic. @default "/health" */
+    healthPath: urlPath.default("/health"),
+    /** Path of the Prometheus text exposition. @default "/metrics" */
+    metricsPath: urlPath.default("/metrics"),
+    /** vCPU per replica (Fargate task size, Kubernetes request, Docker limit). @default 0.5 */
+    cpu: z.number().positive().max(16).default(0.5),
+    /** Memory per replica in MiB. @default 1024 */
+    memoryMiB: z.number().int().min(128).max(122880).default(1024),
+    /** Extra environment for every APFA replica of both slots. @default {} */
+    env: envMap.default({}),
+});
+
+/** Replica autoscaling on the cloud targets (the dev stack runs a fixed count, see `docker`). */
+export const scalingSchema = z
+    .strictObject({
+        /** @default 4 */
+        minReplicas: z.number().int().min(1).max(100).default(4),
+        /** @default 16 */
+        maxReplicas: z.number().int().min(1).max(100).default(16),
+        /** Average CPU utilisation the scaler aims for, in percent. @default 70 */
+        targetCpuPercent: z.number().int().min(10).max(95).default(70),
+        /** @default 60 */
+        scaleOutCooldownSeconds: z.number().int().min(0).max(3600).default(60),
+        /** @default 300 */
+        scaleInCooldownSeconds: z.number().int().min(0).max(3600).default(300),
+    })
+    .refine((s) => s.minReplicas <= s.maxReplicas, {
+        message: "minReplicas must be less than or equal to maxReplicas",
+        path: ["minReplicas"],
+    });
+
+export const monitoringSchema = z.strictObject({
+    /** Deploy Prometheus and Grafana. @default true */
+    enabled: z.boolean().default(true),
+    /** @default 15 */
+    scrapeIntervalSeconds: z.number().int().min(5).max(300).default(15),
+    /** Prometheus TSDB retention. @default 15 */
+    retentionDays: z.number().int().min(1).max(365).default(15),
+    /** Size of Prometheus's data volume where the platform sizes volumes. @default 20 */
+    storageGiB: z.number().int().min(1).max(16384).default(20),
+    /** Availability objective of APFA in percent, for the SLO rules and the error-budget view. @default 99.9 */
+    sloObjectivePercent: z.number().gt(50).lt(100).default(99.9),
+    /** p95 latency above which the HighLatency alert fires, in seconds. @default 0.5 */
+    latencyP95ThresholdSeconds: z.number().positive().max(60).default(0.5),
+    /** Base URL of the runbook every alert links to. */
+    runbookBaseUrl: z.url().default("https://github.com/apfa/apfa-infra/blob/main/docs/runbooks.md"),
+});
+
+export type AppSettings = z.output<typeof appSchema>;
+export type ScalingSettings = z.output<typeof scalingSchema>;
+export type MonitoringSettings = z.output<typeof monitoringSchema>;

@@ -1,0 +1,98 @@
+/**
+ * Every `apfa:*` key a stack may set, assembled from the shared schemas and each cloud's settings
+ * module, with the rules that span keys attached as one stack-level refinement.
+ */
+import { z } from "zod";
+
+import { awsSettingsSchema, awsStackRules } from "../targets/aws/settings";
+import { azureSettingsSchema, azureStackRules } from "../targets/azure/settings";
+import { dockerSettingsSchema } from "../targets/docker/settings";
+import { gcpSettingsSchema, gcpStackRules } from "../targets/gcp/settings";
+import { appSchema, monitoringSchema, scalingSchema } from "./app";
+import { CLOUDS, NAMESPACE, labelMap, valid, type Cloud, type StackRule } from "./common";
+import { addFormattedIssue } from "./errors";
+import { releaseSchema, rolloutSchema } from "./release";
+
+const stackObject = z.strictObject({
+    cloud: z.enum(CLOUDS),
+    app: appSchema.prefault({}),
+    scaling: scalingSchema.prefault({}),
+    monitoring: monitoringSchema.prefault({}),
+    release: releaseSchema.prefault({}),
+    rollout: rolloutSchema.prefault({}),
+    tags: labelMap.default({}),
+    grafanaAdminPassword: z.string().min(12, "use at least 12 characters").optional(),
+    docker: dockerSettingsSchema.optional(),
+    aws: awsSettingsSchema.optional(),
+    azure: azureSettingsSchema.optional(),
+    gcp: gcpSettingsSchema.optional(),
+});
+
+/** The top-level keys, for "did you mean" hints on misspelt ones. */
+export const KNOWN_KEYS: readonly string[] = Object.keys(stackObject.shape);
+
+/** Each cloud's rules over several keys, kept beside that cloud's settings. */
+const CLOUD_RULES: Readonly<Record<Cloud, StackRule | undefined>> = {
+    docker: undefined,
+    aws: awsStackRules,
+    azure: azureStackRules,
+    gcp: gcpStackRules,
+};
+
+/** Rules of every stack over several keys: which cloud section applies, the active image, the rollout. */
+const commonStackRules = (cloud: Cloud): StackRule => ({ own }) => {
+    const problems: string[] = [];
+    for (const other of CLOUDS) {
+        if (other !== cloud && own[other] !== undefined) {
+            problems.push(`${NAMESPACE}:${other}: only used when ${NAMESPACE}:cloud is ${other} (this stack uses ${cloud}); remove it`);
+        }
+    }
+    const release = valid(releaseSchema, own.release ?? {});
+    if (cloud !== "docker" && release && !release[release.active].image) {
+        problems.push(`${NAMESPACE}:release.${release.active}.image: required on ${cloud}: the active slot (${release.active}) needs an image`);
+    }
+    return problems;
+};
+
+/** Rules the release tool would otherwise enforce at run time: `pulumi up` refuses them first. */
+const rolloutRules = (cloud: Cloud): StackRule => ({ own }) => {
+    const rollout = valid(rolloutSchema, own.rollout ?? {});
+    const monitoring = valid(monitoringSchema, own.monitoring ?? {});
+    const problems: string[] = [];
+    if (rollout?.metricsSource === "cloudwatch" && cloud !== "aws") {
+        problems.push(`${NAMESPACE}:rollout.metricsSource: cloudwatch works on the aws target only (this stack is ${cloud})`);
+    }
+    if (rollout?.metricsSource === "prometheus" && monitoring && rollout.analysis.windowSeconds < 2 * monitoring.scrapeIntervalSeconds) {
+        problems.push(
+            `${NAMESPACE}:rollout.analysis.windowSeconds: ${rollout.analysis.windowSeconds} must cover at least two scrapes ` +
+                `(2 × ${NAMESPACE}:monitoring.scrapeIntervalSeconds = ${2 * monitoring.scrapeIntervalSeconds})`,
+        );
+    }
+    return problems;
+};
+
+/**
+ * The stack schema. `all` holds every namespace's values (the aws and gcp rules read `aws:region`
+ * and `gcp:project`). The refinement runs even when some keys are invalid (`when`), and each rule
+ * re-validates the parts it reads, so one bad key never hides another key's problem.
+ */
+export function stackSchema(all: Readonly<Record<string, unknown>> = {}) {
+    return stackObject.superRefine(
+        (value, ctx) => {
+            const own = value as Record<string, unknown>;
+            const cloud = valid(z.enum(CLOUDS), own.cloud);
+            if (cloud === undefined) {
+                return;
+            }
+            const rules = [commonStackRules(cloud), CLOUD_RULES[cloud], rolloutRules(cloud)];
+            for (const rule of rules) {
+                for (const problem of rule?.({ own, all }) ?? []) {
+                    addFormattedIssue(ctx, problem);
+                }
+            }
+        },
+        { when: () => true },
+    );
+}
+
+export type ParsedStack = z.output<typeof stackObject>;
