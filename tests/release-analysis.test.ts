@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import fc from "fast-check";
 
 import { parseRolloutSettings } from "../src/config";
-import { analyse, errorRatioLowerBound, type AnalysisThresholds, type Decision, type SlotSample } from "../src/release/analysis";
+import { analyse, errorRatioLowerBound, type AnalysisThresholds, type Decision, type SlotSample } from "../tools/release/analysis";
 
 /** The defaults of apfa:rollout.analysis, from the schema (defaults live only there). */
 const DEFAULTS: AnalysisThresholds = parseRolloutSettings({}).analysis;

@@ -5,9 +5,9 @@
 import * as assert from "node:assert/strict";
 import type { ConfigMap, ConfigValue, OutputMap, UpOptions, UpResult } from "@pulumi/pulumi/automation";
 
-import { AutomationStackDriver, type StackHandle } from "../src/release/automation-driver";
-import { RELEASE_CONFIG_KEYS } from "../src/release/context";
-import { SECRET_VALUE } from "../src/release/driver";
+import { AutomationStackDriver, type StackHandle } from "../tools/release/automation-driver";
+import { RELEASE_CONFIG_KEYS } from "../tools/release/context";
+import { SECRET_VALUE } from "../tools/release/driver";
 
 class FakeHandle implements StackHandle {
     readonly calls: Array<[string, unknown]> = [];

@@ -16,7 +16,7 @@ import * as assert from "node:assert/strict";
 
 import { listStacks, readStackFile } from "../scripts/synth/stack-config";
 import { parseReleaseState, type ReleaseState } from "../src/config";
-import { completeState, promoteState, rollbackState, startState, stepState, withProgress } from "../src/release/state";
+import { completeState, promoteState, rollbackState, startState, stepState, withProgress } from "../tools/release/state";
 import { changedResources, synthStack, type Plan } from "./helpers/synth";
 
 const NEW_IMAGE = "registry.example.com/apfa:9.9.9";

@@ -3,12 +3,12 @@
  */
 import * as assert from "node:assert/strict";
 
-import { listStacks, readStackFile } from "../scripts/synth/stack-config";
+import { listStacks, readSampleStack, readStackFile } from "../scripts/synth/stack-config";
 import { NAMESPACE, parseConfig, parseRolloutSettings } from "../src/config";
-import { ROLLBACK_AIM_SECONDS, ROLLBACK_GOAL_SECONDS, formatBudget, rollbackBudget } from "../src/release/budget";
+import { ROLLBACK_AIM_SECONDS, ROLLBACK_GOAL_SECONDS, formatBudget, rollbackBudget } from "../tools/release/budget";
 
 function load(stack: string, overrides: Record<string, unknown> = {}) {
-    const values = { ...readStackFile(stack), ...overrides };
+    const values = { ...readSampleStack(stack), ...overrides };
     return { config: parseConfig({ values, project: NAMESPACE, stack }), rollout: parseRolloutSettings(values[`${NAMESPACE}:rollout`]) };
 }
 

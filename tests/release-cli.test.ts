@@ -8,11 +8,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { parseReleaseArgs, UsageError } from "../scripts/release/args";
-import { albTargetFromOutputs, prometheusUrlFromOutputs } from "../scripts/release/metric-source";
-import { StackFileDriver } from "../scripts/release/stack-file-driver";
+import { parseReleaseArgs, UsageError } from "../tools/release/args";
+import { prometheusUrlFromOutputs } from "../tools/release/metric-source";
+import { StackFileDriver } from "../tools/release/stack-file-driver";
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
-import { RELEASE_CONFIG_KEYS } from "../src/release/context";
+import { RELEASE_CONFIG_KEYS } from "../tools/release/context";
 
 /** PATH without node_modules/.bin: its `pulumi` shim would try to download the CLI. */
 const PATH_WITHOUT_PULUMI = (process.env.PATH ?? "")
@@ -21,7 +21,7 @@ const PATH_WITHOUT_PULUMI = (process.env.PATH ?? "")
     .join(path.delimiter);
 
 function runCli(args: string[]) {
-    return spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "release.ts"), ...args], {
+    return spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "tools", "release", "main.ts"), ...args], {
         cwd: PROJECT_ROOT,
         env: { ...process.env, PATH: PATH_WITHOUT_PULUMI },
         encoding: "utf8",
@@ -61,35 +61,9 @@ describe("release command line", () => {
         });
     }
 
-    it("finds the metric source's endpoints in the stack outputs", () => {
+    it("finds the Prometheus URL in the stack outputs (the CloudWatch dimensions: release-cloudwatch.test.ts)", () => {
         assert.equal(prometheusUrlFromOutputs({ prometheusUrl: "http://127.0.0.1:9090" }), "http://127.0.0.1:9090");
         assert.equal(prometheusUrlFromOutputs({ prometheusUrl: "kubectl -n apfa port-forward svc/prometheus 9090" }), undefined);
-        const target = albTargetFromOutputs({
-            target: {
-                loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/apfa-prod-aws/50dc6c495c0c9188",
-                targetGroupArns: {
-                    blue: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/apfa-prod-aws-blue/73e2d6bc24d8a067",
-                    green: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/apfa-prod-aws-green/2453ed029918f21f",
-                },
-            },
-        });
-        assert.deepEqual(target, {
-            loadBalancer: "app/apfa-prod-aws/50dc6c495c0c9188",
-            targetGroups: { blue: "targetgroup/apfa-prod-aws-blue/73e2d6bc24d8a067", green: "targetgroup/apfa-prod-aws-green/2453ed029918f21f" },
-        });
-        // The aws target exports the traffic rule's ARN, which embeds the load balancer.
-        const fromRule = albTargetFromOutputs({
-            target: {
-                listenerRuleArn:
-                    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/apfa-prod-aws/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee",
-                targetGroupArns: {
-                    blue: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/apfa-prod-aws-blue/73e2d6bc24d8a067",
-                    green: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/apfa-prod-aws-green/2453ed029918f21f",
-                },
-            },
-        });
-        assert.equal(fromRule.loadBalancer, "app/apfa-prod-aws/50dc6c495c0c9188");
-        assert.throws(() => albTargetFromOutputs({ target: {} }), /target\.targetGroupArns\.\{blue,green\} and target\.listenerRuleArn/);
     });
 
     it("the stack-file driver reads the stack file, hides secure values, and refuses to write or update", async () => {

@@ -1,20 +1,20 @@
 /**
  * The CloudWatch metric source (aws): the GetMetricData requests it builds (namespace, metric
- * names, statistics, dimensions from the ALB and target-group ARNs, whole-minute windows) and how
- * it turns the answers into samples. The client is a fake that records the commands.
+ * names, statistics, dimensions exactly as the aws target exports them in its `target` stack
+ * output, whole-minute windows) and how it turns the answers into samples. The client is a fake
+ * that records the commands.
  */
 import * as assert from "node:assert/strict";
 import type { GetMetricDataCommand, GetMetricDataCommandOutput } from "@aws-sdk/client-cloudwatch";
 
 import { parseRolloutSettings } from "../src/config";
-import { analyse } from "../src/release/analysis";
-import { CloudWatchSource, albDimension, cloudWatchQueries, minuteWindow, TRAFFIC_METRICS, type CloudWatchLike } from "../src/release/metrics/cloudwatch";
+import { analyse } from "../tools/release/analysis";
+import { contextFromValues } from "../tools/release/context";
+import { albTargetFromOutputs, createMetricSource } from "../tools/release/metric-source";
+import { CloudWatchSource, cloudWatchQueries, minuteWindow, HEALTH_METRICS, TRAFFIC_METRICS, type CloudWatchLike } from "../tools/release/metrics/cloudwatch";
+import { AWS_TARGET_OUTPUTS, FakeClock, FakeStack } from "./fixtures/release/fakes";
 
-const LB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/apfa-prod-aws/50dc6c495c0c9188";
-const TG_BLUE = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/apfa-prod-aws-blue/73e2d6bc24d8a067";
-const TG_GREEN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/apfa-prod-aws-green/2453ed029918f21f";
-
-const TARGET = { loadBalancer: albDimension(LB_ARN), targetGroups: { blue: albDimension(TG_BLUE), green: albDimension(TG_GREEN) } };
+const TARGET = albTargetFromOutputs({ target: AWS_TARGET_OUTPUTS });
 
 class FakeCloudWatch implements CloudWatchLike {
     readonly commands: GetMetricDataCommand[] = [];
@@ -30,11 +30,68 @@ class FakeCloudWatch implements CloudWatchLike {
 }
 
 describe("release gate: CloudWatch target-group metrics (aws)", () => {
-    it("turns ARNs into the CloudWatch dimension values", () => {
-        assert.equal(TARGET.loadBalancer, "app/apfa-prod-aws/50dc6c495c0c9188");
-        assert.equal(TARGET.targetGroups.blue, "targetgroup/apfa-prod-aws-blue/73e2d6bc24d8a067");
-        assert.equal(albDimension("arn:aws-cn:elasticloadbalancing:cn-north-1:123456789012:targetgroup/x/1"), "targetgroup/x/1");
-        assert.throws(() => albDimension("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/nlb/1"), /not an ALB or target group ARN/);
+    it("takes the dimensions from the stack output's ARN suffixes as they are (no ARN is parsed)", () => {
+        assert.deepEqual(TARGET, {
+            loadBalancer: AWS_TARGET_OUTPUTS.loadBalancerArnSuffix,
+            targetGroups: AWS_TARGET_OUTPUTS.targetGroupArnSuffixes,
+        });
+        // ARNs that name another load balancer and other target groups: only the suffixes count.
+        const suffixes = { blue: "targetgroup/tg-b/0000000000000001", green: "targetgroup/tg-g/0000000000000002" };
+        const target = albTargetFromOutputs({
+            target: {
+                ...AWS_TARGET_OUTPUTS,
+                loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/other/ffffffffffffffff",
+                listenerRuleArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/other/ffffffffffffffff/1/2",
+                loadBalancerArnSuffix: "app/exported/0123456789abcdef",
+                targetGroupArnSuffixes: suffixes,
+            },
+        });
+        const queries = [...cloudWatchQueries(target, 60, TRAFFIC_METRICS), ...cloudWatchQueries(target, 60, HEALTH_METRICS)];
+        assert.equal(queries.length, 10);
+        for (const q of queries) {
+            const slot = q.Id?.startsWith("blue_") ? "blue" : "green";
+            assert.deepEqual(q.MetricStat?.Metric?.Dimensions, [
+                { Name: "TargetGroup", Value: suffixes[slot] },
+                { Name: "LoadBalancer", Value: "app/exported/0123456789abcdef" },
+            ]);
+        }
+    });
+
+    it("refuses a stack output without the ARN suffixes (a stack deployed by an older version), naming the missing fields", () => {
+        const older: Record<string, unknown> = { ...AWS_TARGET_OUTPUTS };
+        delete older.loadBalancerArnSuffix;
+        delete older.targetGroupArnSuffixes;
+        assert.throws(
+            () => albTargetFromOutputs({ target: older }),
+            (err: unknown) =>
+                err instanceof Error &&
+                /run `pulumi up`/.test(err.message) &&
+                /target\.targetGroupArnSuffixes: /.test(err.message) &&
+                /target\.loadBalancerArnSuffix: /.test(err.message) &&
+                !/target\.(clusterName|loadBalancerArn|listenerRuleArn|targetGroupArns):/.test(err.message),
+        );
+        // An ARN where the suffix belongs is refused too, not cut down to a suffix.
+        assert.throws(
+            () => albTargetFromOutputs({ target: { ...AWS_TARGET_OUTPUTS, loadBalancerArnSuffix: AWS_TARGET_OUTPUTS.loadBalancerArn } }),
+            /target\.loadBalancerArnSuffix: expected app\/<name>\/<id>/,
+        );
+        assert.throws(() => albTargetFromOutputs({}), (err: unknown) => err instanceof Error && /target\.loadBalancerArnSuffix: /.test(err.message) && /target\.targetGroupArnSuffixes: /.test(err.message));
+    });
+
+    it("the release tool's CloudWatch source on an aws stack reads the stack's target output", async () => {
+        const values = {
+            "apfa:cloud": "aws",
+            "aws:region": "eu-west-1",
+            "apfa:rollout": { metricsSource: "cloudwatch" },
+            "apfa:release": { active: "blue", blue: { image: "registry.example.com/apfa:1.0.0" } },
+        };
+        const stack = new FakeStack("prod-aws", values, new FakeClock());
+        const context = contextFromValues(stack.stack, values);
+        const outputs = await stack.outputs();
+        const source = createMetricSource(context, outputs, {});
+        assert.ok(source instanceof CloudWatchSource);
+        assert.equal(source.description, `cloudwatch AWS/ApplicationELB ${AWS_TARGET_OUTPUTS.loadBalancerArnSuffix}`);
+        assert.throws(() => createMetricSource(context, { ...outputs, target: {} }, {}), /target\.loadBalancerArnSuffix/);
     });
 
     it("asks AWS/ApplicationELB for RequestCount, 5xx and p95 TargetResponseTime per target group and load balancer", () => {

@@ -5,9 +5,9 @@
  */
 import * as assert from "node:assert/strict";
 
-import { listStacks, readStackFile } from "../scripts/synth/stack-config";
+import { listStacks, readSampleStack } from "../scripts/synth/stack-config";
 import { ConfigError, parseConfig, parseReleaseState, parseRolloutSettings } from "../src/config";
-import { rolloutSteps } from "../src/release/state";
+import { rolloutSteps } from "../tools/release/state";
 
 function problems(run: () => unknown): string[] {
     try {
@@ -81,7 +81,7 @@ describe("release config (apfa:rollout, apfa:release)", () => {
     for (const stack of listStacks()) {
         it(`Pulumi.${stack}.yaml still validates, its slots not scaled down and no release recorded`, () => {
             // parseConfig is what `pulumi up` runs: the release tool's additions must not break a real stack.
-            const config = parseConfig({ values: readStackFile(stack), project: "apfa", stack });
+            const config = parseConfig({ values: readSampleStack(stack), project: "apfa", stack });
             assert.equal(config.release.blue.scaledDown, false);
             assert.equal(config.release.green.scaledDown, false);
             assert.equal(config.release.progress, undefined);

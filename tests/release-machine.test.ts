@@ -4,11 +4,11 @@
  */
 import * as assert from "node:assert/strict";
 
-import type { ReleaseState } from "../src/config";
-import { contextFromValues } from "../src/release/context";
-import { MemoryEventLog } from "../src/release/events";
-import { EXIT, ReleaseMachine } from "../src/release/machine";
-import { deploysDifferently } from "../src/release/state";
+import { ConfigError, type ReleaseState } from "../src/config";
+import { contextFromValues, loadContext } from "../tools/release/context";
+import { MemoryEventLog } from "../tools/release/events";
+import { EXIT, ReleaseMachine } from "../tools/release/machine";
+import { deploysDifferently } from "../tools/release/state";
 import { FakeClock, FakeStack, LinesReporter, ScriptedMetrics, TRAFFIC_URN, type StackOp } from "./fixtures/release/fakes";
 
 const OLD = "registry.example.com/apfa:1.0.0";
@@ -396,6 +396,32 @@ describe("release state machine (fake stack, fake clock)", () => {
         assert.equal(await s.machine().start({ image: NEW }), EXIT.refused);
         assert.match(s.reporter.text(), /the metric source cannot be read: cannot reach Prometheus/);
         assert.deepEqual(s.stack.ops, [], "nothing was changed");
+    });
+
+    it("refuses a stack whose config the program refuses, with the config error naming the key (CloudWatch off aws, a window under two scrapes)", async () => {
+        const cases: Array<[Record<string, unknown>, string]> = [
+            [{ "apfa:cloud": "docker", "apfa:rollout": { metricsSource: "cloudwatch" } }, "apfa:rollout.metricsSource"],
+            [
+                { "apfa:cloud": "docker", "apfa:monitoring": { scrapeIntervalSeconds: 30 }, "apfa:rollout": { analysis: { windowSeconds: 45 } } },
+                "apfa:rollout.analysis.windowSeconds",
+            ],
+        ];
+        for (const [values, key] of cases) {
+            const stack = new FakeStack("dev", { ...values, "apfa:release": BASE_RELEASE }, new FakeClock());
+            await assert.rejects(
+                loadContext(stack),
+                (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith(`${key}: `)),
+                key,
+            );
+            assert.deepEqual(stack.ops, [], "nothing was changed");
+        }
+    });
+
+    it("refuses --env names that are not environment variable names", async () => {
+        const s = scenario();
+        assert.equal(await s.machine().start({ image: NEW, env: { "log-level": "debug" } }), EXIT.refused);
+        assert.match(s.reporter.text(), /refused: --env log-level: env names are A-Z, 0-9 and _/);
+        assert.deepEqual(s.stack.ops, []);
     });
 
     it("--dry-run prints the plan and changes nothing", async () => {

@@ -20,9 +20,9 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 
 import { parseRolloutSettings } from "../src/config";
-import { analyse, type AnalysisThresholds } from "../src/release/analysis";
-import { PrometheusSource, prometheusQueries } from "../src/release/metrics/prometheus";
-import { isHealthy } from "../src/release/metrics/source";
+import { analyse, type AnalysisThresholds } from "../tools/release/analysis";
+import { PrometheusSource, prometheusQueries } from "../tools/release/metrics/prometheus";
+import { isHealthy } from "../tools/release/metrics/source";
 import { freePort, ProcessGroup, startReferenceApp, stopProcess, waitFor, waitForHttp, type RunningProcess } from "./helpers/processes";
 import { requireTool } from "./helpers/tools";
 
@@ -36,7 +36,7 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
     let dir: string | undefined;
     let prometheus: RunningProcess;
     let prometheusUrl: string;
-    const apps: Record<"blue" | "greenBad" | "greenGood", { base: string; port: number; proc: RunningProcess }> = {} as never;
+    const apps: Record<"blue" | "greenBad" | "greenGood", { base: string; port: number; metricsPort: number; proc: RunningProcess }> = {} as never;
 
     async function send(base: string, n: number, concurrency = 5): Promise<Record<number, number>> {
         const codes: Record<number, number> = {};
@@ -72,7 +72,7 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
 
         const port = await freePort();
         prometheusUrl = `http://127.0.0.1:${port}`;
-        const target = (name: keyof typeof apps, slot: string) => ({ targets: [`127.0.0.1:${apps[name].port}`], labels: { slot } });
+        const target = (name: keyof typeof apps, slot: string) => ({ targets: [`127.0.0.1:${apps[name].metricsPort}`], labels: { slot } });
         const config = {
             global: { scrape_interval: "1s", evaluation_interval: "1s" },
             scrape_configs: [

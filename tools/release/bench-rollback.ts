@@ -1,7 +1,7 @@
 /**
  * `npm run bench:rollback [-- --stack S ...] [--no-measure] [--bad-error-ratio 0.2]`
  *
- * Prints, per stack, the rollback time budget its settings imply (src/release/budget.ts):
+ * Prints, per stack, the rollback time budget its settings imply (tools/release/budget.ts):
  * detection (scrape interval, window dilution, analysis interval) + one targeted `pulumi up` of the
  * traffic resource + draining, next to the original design's 5-minute goal and the 60 s aim.
  * Reads the real stack files through the program's config parser, so it reports what a deploy
@@ -11,9 +11,9 @@
  */
 import { spawnSync } from "node:child_process";
 
-import { NAMESPACE, parseConfig, parseRolloutSettings } from "../src/config";
-import { formatBudget, rollbackBudget, ROLLBACK_AIM_SECONDS, ROLLBACK_GOAL_SECONDS, type RollbackBudget } from "../src/release/budget";
-import { PROJECT_ROOT, encodeStackConfig, listStacks, readStackFile } from "./synth/stack-config";
+import { NAMESPACE, decodeConfigValue, parseConfig, parseRolloutSettings } from "../../src/config";
+import { formatBudget, rollbackBudget, ROLLBACK_AIM_SECONDS, ROLLBACK_GOAL_SECONDS, type RollbackBudget } from "./budget";
+import { PROJECT_ROOT, encodeStackConfig, listStacks, readSampleStack } from "../../scripts/synth/stack-config";
 
 function parseArgs(argv: string[]) {
     const stacks: string[] = [];
@@ -63,11 +63,11 @@ function main() {
     );
     const summary: RollbackBudget[] = [];
     for (const stack of args.stacks) {
-        const raw = readStackFile(stack);
-        const values = encodeStackConfig(raw).values;
+        // The stack file as the synth reads it (sample images and certificate accepted).
+        const values = encodeStackConfig(readSampleStack(stack)).values;
         const decoded: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(values)) {
-            decoded[key] = /^\s*[[{]/.test(value) ? JSON.parse(value) : value;
+            decoded[key] = decodeConfigValue(value);
         }
         const config = parseConfig({ values: decoded, project: NAMESPACE, stack });
         const rollout = parseRolloutSettings(decoded[`${NAMESPACE}:rollout`]);

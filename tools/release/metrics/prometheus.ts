@@ -7,8 +7,8 @@
  * with the target labels `job="apfa"` and `slot="blue"|"green"`. The health path is excluded:
  * load-balancer health checks would dilute the error ratio and the latency.
  */
-import type { Slot } from "../../config";
-import { SLOTS } from "../../config";
+import type { Slot } from "../../../src/config";
+import { SLOTS } from "../../../src/config";
 import type { SlotSample } from "../analysis";
 import type { MetricSource, SlotHealth } from "./source";
 

@@ -1,12 +1,12 @@
 /**
  * Text for people: the dry-run plan of `release start` and the `release status` report (pure).
  */
-import type { ReleaseProgress, ReleaseState, Slot } from "../config";
-import { SLOTS } from "../config";
+import type { ReleaseProgress, ReleaseState, Slot } from "../../src/config";
+import { SLOTS } from "../../src/config";
 import { formatDuration } from "./clock";
 import type { ReleaseContext } from "./context";
 import { describePhase, holdsStack, rolloutSteps } from "./state";
-import { slotImage, trafficWeights } from "./weights";
+import { slotImage, trafficWeights } from "../../src/bluegreen";
 
 export interface PlanExtras {
     /** The URN the rollback targets (from the stack outputs), when known. */

@@ -3,8 +3,8 @@
  * without the Pulumi CLI: it reads the same keys the CLI driver would (secrets are never
  * decrypted) and has no stack outputs. Writing and updating are refused.
  */
-import { SECRET_VALUE, type StackDriver, type UpOutcome } from "../../src/release/driver";
-import { readStackFile } from "../synth/stack-config";
+import { SECRET_VALUE, type StackDriver, type UpOutcome } from "./driver";
+import { readStackFile } from "../../scripts/synth/stack-config";
 
 const RELEASE_KEY = "apfa:release";
 

@@ -2,7 +2,7 @@
  * Where the release gate gets its numbers. One interface, two implementations: the stack's
  * Prometheus (every target) and CloudWatch target-group metrics (aws, no Prometheus needed).
  */
-import type { Slot } from "../../config";
+import type { Slot } from "../../../src/config";
 import type { SlotSample } from "../analysis";
 
 /** Replicas of one slot as the metric source sees them. */

@@ -4,11 +4,12 @@
  */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 
-import type { ReleaseContext } from "../../src/release/context";
-import { CloudWatchSource, albDimension, albDimensionOfListener, type AlbTarget } from "../../src/release/metrics/cloudwatch";
-import { PrometheusSource } from "../../src/release/metrics/prometheus";
-import type { MetricSource } from "../../src/release/metrics/source";
+import type { ReleaseContext } from "./context";
+import { CloudWatchSource, type AlbTarget } from "./metrics/cloudwatch";
+import { PrometheusSource } from "./metrics/prometheus";
+import type { MetricSource } from "./metrics/source";
 import { APFA_JOB } from "../../src/monitoring/prometheus";
+import { parseAwsTargetOutputs } from "../../src/targets/aws/outputs";
 
 export interface MetricFlags {
     readonly metrics?: "prometheus" | "cloudwatch";
@@ -42,24 +43,11 @@ export function prometheusUrlFromOutputs(outputs: Readonly<Record<string, unknow
 }
 
 /**
- * The ALB and target groups of the aws target, from its `target` output: `targetGroupArns`
- * {blue, green}, and the load balancer from `loadBalancerArn` or, failing that, from the ARN of
- * the traffic listener rule (`listenerRuleArn`), which embeds it.
+ * The ALB and target groups of the aws target as CloudWatch dimensions: the ARN suffixes its
+ * `target` stack output exports (`loadBalancerArnSuffix`, `targetGroupArnSuffixes` {blue, green}).
+ * @throws Error naming every missing or malformed field (a stack last deployed by an older version)
  */
 export function albTargetFromOutputs(outputs: Readonly<Record<string, unknown>>): AlbTarget {
-    const target = (outputs.target ?? {}) as Record<string, unknown>;
-    const groups = (target.targetGroupArns ?? {}) as Record<string, unknown>;
-    const loadBalancer =
-        typeof target.loadBalancerArn === "string"
-            ? albDimension(target.loadBalancerArn)
-            : typeof target.listenerRuleArn === "string"
-              ? albDimensionOfListener(target.listenerRuleArn)
-              : undefined;
-    if (typeof groups.blue !== "string" || typeof groups.green !== "string" || loadBalancer === undefined) {
-        throw new Error(
-            "the stack outputs lack target.targetGroupArns.{blue,green} and target.listenerRuleArn (or loadBalancerArn), which " +
-                "CloudWatch metrics need; run `pulumi up` with a version of the aws target that exports them, or use Prometheus",
-        );
-    }
-    return { loadBalancer, targetGroups: { blue: albDimension(groups.blue), green: albDimension(groups.green) } };
+    const target = parseAwsTargetOutputs(outputs.target);
+    return { loadBalancer: target.loadBalancerArnSuffix, targetGroups: { ...target.targetGroupArnSuffixes } };
 }

@@ -12,41 +12,20 @@
  */
 import { GetMetricDataCommand, type GetMetricDataCommandOutput, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 
-import type { Slot } from "../../config";
-import { SLOTS } from "../../config";
+import type { Slot } from "../../../src/config";
+import { SLOTS } from "../../../src/config";
 import type { SlotSample } from "../analysis";
 import type { MetricSource, SlotHealth } from "./source";
 
-/** The ALB and its two target groups, as CloudWatch dimension values. */
+/**
+ * The ALB and its two target groups, as CloudWatch dimension values: the aws target exports them
+ * as stack outputs (`target.loadBalancerArnSuffix`, `target.targetGroupArnSuffixes`).
+ */
 export interface AlbTarget {
     /** LoadBalancer dimension, e.g. "app/apfa-prod-aws/50dc6c495c0c9188". */
     readonly loadBalancer: string;
     /** TargetGroup dimension per slot, e.g. "targetgroup/apfa-prod-aws-blue/73e2d6bc24d8a067". */
     readonly targetGroups: Readonly<Record<Slot, string>>;
-}
-
-/**
- * The CloudWatch dimension value of an ELB ARN: a load balancer's ARN suffix after
- * "loadbalancer/" ("app/name/id"), a target group's after the last ":" ("targetgroup/name/id").
- */
-export function albDimension(arn: string): string {
-    const match = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:(loadbalancer\/(app\/.+)|(targetgroup\/.+))$/.exec(arn);
-    if (!match) {
-        throw new Error(`not an ALB or target group ARN: ${arn}`);
-    }
-    return match[2] ?? match[3];
-}
-
-/**
- * The LoadBalancer dimension of the ALB a listener or listener rule belongs to: their ARNs embed
- * it ("…:listener-rule/app/<name>/<id>/<listener id>/<rule id>").
- */
-export function albDimensionOfListener(arn: string): string {
-    const match = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener(?:-rule)?\/(app\/[^/]+\/[^/]+)\/.+$/.exec(arn);
-    if (!match) {
-        throw new Error(`not an ALB listener or listener-rule ARN: ${arn}`);
-    }
-    return match[1];
 }
 
 /** The minimal client surface used (the real CloudWatchClient, or a fake in tests). */

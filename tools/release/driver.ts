@@ -43,16 +43,3 @@ export interface StackDriver {
 
 /** Stands in for a secret config value or output the release tool read but must not keep. */
 export const SECRET_VALUE = "[secret: not read by the release tool]";
-
-/** Pulumi hands structured config over as JSON text; scalars stay strings. */
-export function decodeConfigText(text: string): unknown {
-    const trimmed = text.trimStart();
-    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-        try {
-            return JSON.parse(text);
-        } catch {
-            return text;
-        }
-    }
-    return text;
-}

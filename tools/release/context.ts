@@ -3,7 +3,7 @@
  * {@link StackDriver} and validated by the program's own config parser (so the release tool and
  * `pulumi up` agree on every value and default).
  */
-import { NAMESPACE, parseConfig, parseRolloutSettings, type ApfaConfig, type ReleaseState, type RolloutSettings } from "../config";
+import { NAMESPACE, parseConfig, parseRolloutSettings, type ApfaConfig, type ReleaseState, type RolloutSettings } from "../../src/config";
 import type { StackDriver } from "./driver";
 
 export interface ReleaseContext {

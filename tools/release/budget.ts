@@ -11,7 +11,7 @@
  * document, or an assumption (marked, to be replaced by a measured figure: each release's event
  * log records the duration of every `pulumi up`, targeted ones included).
  */
-import type { ApfaConfig, Cloud, RolloutSettings } from "../config";
+import type { ApfaConfig, Cloud, RolloutSettings } from "../../src/config";
 
 export type Provenance = "config" | "derived" | "measured" | "documented" | "assumed";
 

@@ -6,7 +6,8 @@
  */
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 
-import { SECRET_VALUE, decodeConfigText, type StackDriver, type UpOutcome, type UpRequest } from "./driver";
+import { decodeConfigValue } from "../../src/config";
+import { SECRET_VALUE, type StackDriver, type UpOutcome, type UpRequest } from "./driver";
 
 const RELEASE_KEY = "apfa:release";
 
@@ -64,7 +65,7 @@ export class AutomationStackDriver implements StackDriver {
         if (entry.secret) {
             throw new Error(`${key} is stored as a secret; the release tool reads plain config only`);
         }
-        return decodeConfigText(entry.value);
+        return decodeConfigValue(entry.value);
     }
 
     async writeRelease(value: unknown): Promise<void> {

@@ -13,7 +13,7 @@
  *   baseline.
  * - p95 latency likewise: absolute (`maxP95Seconds`) and relative (`old × p95Factor + p95MarginSeconds`).
  */
-import type { RolloutAnalysisSettings } from "../config";
+import type { RolloutAnalysisSettings } from "../../src/config";
 
 /** What one slot did during the analysis window. */
 export interface SlotSample {

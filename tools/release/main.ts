@@ -1,22 +1,23 @@
 /**
  * `npm run release -- <command> --stack <stack> [options]` — blue/green releases of APFA on any
  * target, driven through the Pulumi Automation API on the project's own stacks.
- * See scripts/release/args.ts for the commands and src/release/machine.ts for the semantics.
+ * See args.ts for the commands and machine/ for the semantics.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { AutomationStackDriver } from "../src/release/automation-driver";
-import { loadContext } from "../src/release/context";
-import type { StackDriver } from "../src/release/driver";
-import { JsonLinesEventLog, MemoryEventLog } from "../src/release/events";
-import { EXIT, ReleaseMachine, type Reporter } from "../src/release/machine";
-import { systemClock } from "../src/release/clock";
-import { parseReleaseArgs, UsageError, type ReleaseArgs } from "./release/args";
-import { createMetricSource } from "./release/metric-source";
-import { StackFileDriver } from "./release/stack-file-driver";
-import { PROJECT_ROOT } from "./synth/stack-config";
+import { AutomationStackDriver } from "./automation-driver";
+import { ConfigError } from "../../src/config";
+import { loadContext, type ReleaseContext } from "./context";
+import type { StackDriver } from "./driver";
+import { JsonLinesEventLog, MemoryEventLog } from "./events";
+import { EXIT, ReleaseMachine, type Reporter } from "./machine";
+import { systemClock } from "./clock";
+import { parseReleaseArgs, UsageError, type ReleaseArgs } from "./args";
+import { createMetricSource } from "./metric-source";
+import { StackFileDriver } from "./stack-file-driver";
+import { PROJECT_ROOT } from "../../scripts/synth/stack-config";
 
 function reporter(verbose: boolean): Reporter {
     const stamp = () => new Date().toISOString().slice(11, 19);
@@ -72,7 +73,17 @@ async function main(): Promise<number> {
     }
 
     const driver = await openDriver(args);
-    const context = await loadContext(driver);
+    let context: ReleaseContext;
+    try {
+        context = await loadContext(driver);
+    } catch (err) {
+        // The stack's config is one `pulumi up` would refuse too: nothing was touched.
+        if (err instanceof ConfigError) {
+            console.error(`refused: ${err.message}`);
+            return EXIT.refused;
+        }
+        throw err;
+    }
     const out = reporter(args.verbose);
     const machine = new ReleaseMachine(
         {

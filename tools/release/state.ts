@@ -1,15 +1,15 @@
 /**
  * The release state machine's transitions, as pure functions from one `apfa:release` value to the
  * next. Each transition is written to the stack config in one write and followed by one
- * `pulumi up` (see machine.ts); the functions here decide what that write contains.
+ * `pulumi up` (see machine/); the functions here decide what that write contains.
  *
  *   start ─► deploying ─(healthy)─► shifting[0] ─► shifting[1] … ─► promoted ─(window over)─► completed
  *                 │                     │                              │
  *                 └──────── any failure / operator ────────────────────┴─► rollingBack ─► rolledBack
  */
-import type { ReleasePhase, ReleaseProgress, ReleaseState, RolloutSettings, Slot } from "../config";
+import type { ReleasePhase, ReleaseProgress, ReleaseState, RolloutSettings, Slot } from "../../src/config";
 import { isoSeconds } from "./clock";
-import { otherSlot, slotImage } from "./weights";
+import { otherSlot, slotImage } from "../../src/bluegreen";
 
 /** One step of a rollout with its bake. */
 export interface RolloutStep {
