@@ -1,17 +1,25 @@
 #!/usr/bin/env node
 /**
- * The reference APFA service: a small, dependency-free HTTP API with /health and Prometheus /metrics.
+ * The reference APFA service: a small, dependency-free HTTP API with /health, and Prometheus
+ * /metrics on a second port that only Prometheus is allowed to reach.
  *
- * Routes
+ * Routes on PORT (what load balancers forward users to)
  *   GET /health        200 {"status":"ok"} — always fast, never subject to the knobs below
  *   GET /api/info      {"service","version","slot","time"}
  *   GET /api/echo?msg= {"msg": <msg>}
- *   GET /metrics       Prometheus text format 0.0.4 (not itself counted)
- *   anything else      404 {"error":"not found"} (405 for a known path with another method)
+ *   anything else      404 {"error":"not found"} (405 for a known path with another method) —
+ *                      including /metrics: however a proxy normalises a path, users never get metrics
+ * Routes on METRICS_PORT (reachable only by Prometheus: security groups / NetworkPolicy)
+ *   GET /metrics       Prometheus text format 0.0.4 (not itself counted); anything else 404
  *
  * Environment (validated at start; a bad value exits 1 with a message naming the variable)
- *   PORT                   TCP port, default 8000
- *   HOST                   bind address, default 0.0.0.0
+ *   PORT                   TCP port for users, default 8000
+ *   METRICS_PORT           TCP port of /metrics, default 9100; must differ from PORT
+ *   HOST                   bind address of both ports, default 0.0.0.0
+ *   KEEP_ALIVE_TIMEOUT_MS  integer 1000..3600000, default 620000. How long an idle keep-alive
+ *                          connection stays open. It must exceed the idle timeout of every proxy in
+ *                          front (ALB 60 s, Google's load balancers 600 s, nginx/Envoy as configured),
+ *                          or the proxy reuses a connection the app just closed and answers 502.
  *   SLOT                   blue | green, default blue (the apfa_build_info label)
  *   APP_VERSION            default: "version" of app/package.json
  *   APFA_ERROR_RATIO       0..1, default 0. Fraction of /api/* requests answered 500, deterministic:
@@ -56,6 +64,11 @@ function readSettings(env) {
     };
 
     const port = integer("PORT", 8000, 1, 65535);
+    const metricsPort = integer("METRICS_PORT", 9100, 1, 65535);
+    if (metricsPort === port) {
+        problems.push(`METRICS_PORT=${metricsPort}: must differ from PORT (users must not reach /metrics)`);
+    }
+    const keepAliveTimeoutMs = integer("KEEP_ALIVE_TIMEOUT_MS", 620000, 1000, 3600000);
     const host = env.HOST === undefined || env.HOST === "" ? "0.0.0.0" : env.HOST;
     const extraLatencyMs = integer("APFA_EXTRA_LATENCY_MS", 0, 0, 60000);
     const shutdownTimeoutMs = integer("SHUTDOWN_TIMEOUT_MS", 10000, 1, 600000);
@@ -88,7 +101,7 @@ function readSettings(env) {
         problems.push(`APP_VERSION=${JSON.stringify(version)}: expected 1-64 letters, digits or . _ + -`);
     }
 
-    return { problems, settings: { port, host, slot, version, errorRatio, extraLatencyMs, shutdownTimeoutMs } };
+    return { problems, settings: { port, metricsPort, host, slot, version, errorRatio, extraLatencyMs, shutdownTimeoutMs, keepAliveTimeoutMs } };
 }
 
 /** Escapes a Prometheus label value. */
@@ -196,8 +209,41 @@ class ErrorPattern {
     }
 }
 
-function createServer(settings) {
+/**
+ * The two servers of one replica: `app` (users' port) and `metrics` (Prometheus's port), sharing
+ * one metrics registry. Neither listens yet.
+ */
+function createServers(settings) {
     const metrics = new Metrics({ version: settings.version, slot: settings.slot });
+    return { app: createAppServer(settings, metrics), metrics: createMetricsServer(metrics) };
+}
+
+/** Prometheus's server: GET/HEAD /metrics, nothing else. */
+function createMetricsServer(metrics) {
+    const server = http.createServer((req, res) => {
+        const url = new URL(req.url ?? "/", "http://localhost");
+        if (url.pathname !== "/metrics") {
+            res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+            res.end("not found\n");
+            return;
+        }
+        if (req.method !== "GET" && req.method !== "HEAD") {
+            res.writeHead(405, { allow: "GET, HEAD" });
+            res.end();
+            return;
+        }
+        const text = metrics.render();
+        if (server.stopping) {
+            res.setHeader("connection", "close");
+        }
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "content-length": Buffer.byteLength(text) });
+        res.end(req.method === "HEAD" ? undefined : text);
+    });
+    server.stopping = false;
+    return server;
+}
+
+function createAppServer(settings, metrics) {
     const errors = new ErrorPattern(settings.errorRatio);
 
     const sendJson = (res, code, body) => {
@@ -214,20 +260,6 @@ function createServer(settings) {
         const started = process.hrtime.bigint();
         const url = new URL(req.url ?? "/", "http://localhost");
         const method = KNOWN_METHODS.has(req.method) ? req.method : "other";
-
-        if (url.pathname === "/metrics") {
-            if (req.method !== "GET" && req.method !== "HEAD") {
-                sendJson(res, 405, { error: "method not allowed" });
-                return;
-            }
-            const text = metrics.render();
-            if (server.stopping) {
-                res.setHeader("connection", "close");
-            }
-            res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "content-length": Buffer.byteLength(text) });
-            res.end(req.method === "HEAD" ? undefined : text);
-            return;
-        }
 
         const route = ROUTES.includes(url.pathname) ? url.pathname : "other";
         metrics.inFlight += 1;
@@ -277,8 +309,12 @@ function createServer(settings) {
             answer();
         }
     });
-    // Idle keep-alive sockets must not hold up a graceful shutdown.
-    server.keepAliveTimeout = 5000;
+    // Longer than every proxy's idle timeout (see KEEP_ALIVE_TIMEOUT_MS), so the proxy, not the
+    // app, closes idle connections; shutdown closes idle sockets itself, so this never delays it.
+    server.keepAliveTimeout = settings.keepAliveTimeoutMs;
+    // Node closes a connection whose next request's headers take longer than this; it must not cut
+    // an idle keep-alive connection before keepAliveTimeout does.
+    server.headersTimeout = settings.keepAliveTimeoutMs + 5000;
     server.stopping = false;
     return server;
 }
@@ -290,16 +326,20 @@ function main() {
         process.exit(1);
     }
 
-    const server = createServer(settings);
-    server.on("error", (err) => {
-        process.stderr.write(`apfa: cannot listen on ${settings.host}:${settings.port}: ${err.message}\n`);
-        process.exit(1);
-    });
-    server.listen(settings.port, settings.host, () => {
-        process.stdout.write(
-            `apfa ${settings.version} (${settings.slot}) listening on ${settings.host}:${settings.port}` +
-                ` errorRatio=${settings.errorRatio} extraLatencyMs=${settings.extraLatencyMs}\n`,
-        );
+    const { app: server, metrics } = createServers(settings);
+    for (const [which, srv, port] of [["app", server, settings.port], ["metrics", metrics, settings.metricsPort]]) {
+        srv.on("error", (err) => {
+            process.stderr.write(`apfa: cannot listen on ${settings.host}:${port} (${which}): ${err.message}\n`);
+            process.exit(1);
+        });
+    }
+    metrics.listen(settings.metricsPort, settings.host, () => {
+        server.listen(settings.port, settings.host, () => {
+            process.stdout.write(
+                `apfa ${settings.version} (${settings.slot}) listening on ${settings.host}:${settings.port}, metrics on ${settings.metricsPort}` +
+                    ` errorRatio=${settings.errorRatio} extraLatencyMs=${settings.extraLatencyMs}\n`,
+            );
+        });
     });
 
     let stopping = false;
@@ -316,6 +356,8 @@ function main() {
             process.exit(0);
         });
         server.closeIdleConnections();
+        // Prometheus may scrape until the end; the process exit closes the metrics port.
+        metrics.stopping = true;
         setTimeout(() => {
             process.stderr.write(`apfa: in-flight requests still open after ${settings.shutdownTimeoutMs} ms, closing them\n`);
             server.closeAllConnections();
@@ -330,4 +372,4 @@ if (require.main === module) {
     main();
 }
 
-module.exports = { readSettings, createServer, ErrorPattern, Metrics, BUCKETS };
+module.exports = { readSettings, createServers, ErrorPattern, Metrics, BUCKETS };

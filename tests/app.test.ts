@@ -2,6 +2,7 @@
  * The reference APFA service (app/server.js), run as a real process and tested over real HTTP.
  */
 import * as assert from "node:assert/strict";
+import * as http from "node:http";
 import * as path from "node:path";
 
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
@@ -9,6 +10,11 @@ import { freePort, ProcessGroup, runToExit, stopProcess, waitFor, waitForHttp, t
 
 const SERVER = path.join(PROJECT_ROOT, "app", "server.js");
 const HEALTHCHECK = path.join(PROJECT_ROOT, "app", "healthcheck.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain CommonJS app, for its settings and servers
+const appModule = require("../app/server.js") as {
+    readSettings(env: Record<string, string>): { settings: Record<string, unknown> };
+    createServers(settings: Record<string, unknown>): { app: http.Server; metrics: http.Server };
+};
 
 interface Sample {
     readonly name: string;
@@ -48,17 +54,25 @@ describe("reference APFA service (app/server.js)", function () {
     const procs = new ProcessGroup();
     after(() => procs.stopAll());
 
-    /** Starts the server on a free loopback port with the given environment; resolves once /health answers. */
+    /** The metrics port's base URL of each app started here, by its users' base URL. */
+    const metricsBaseOf = new Map<string, string>();
+
+    /** Starts the server on free loopback ports (users', metrics) with the given environment; resolves once /health answers. */
     async function startApp(name: string, env: Record<string, string> = {}): Promise<{ base: string; proc: RunningProcess }> {
         const port = await freePort();
-        const proc = procs.start(name, process.execPath, [SERVER], { env: { PORT: String(port), HOST: "127.0.0.1", ...env } });
+        const metricsPort = await freePort();
+        const proc = procs.start(name, process.execPath, [SERVER], {
+            env: { PORT: String(port), METRICS_PORT: String(metricsPort), HOST: "127.0.0.1", ...env },
+        });
         const base = `http://127.0.0.1:${port}`;
+        metricsBaseOf.set(base, `http://127.0.0.1:${metricsPort}`);
         await waitForHttp(`${base}/health`, { process: proc, timeoutMs: 10000 });
         return { base, proc };
     }
 
+    /** Scrapes the metrics port of the app whose users' port is at `base`. */
     async function getMetrics(base: string): Promise<{ contentType: string; samples: Sample[] }> {
-        const res = await fetch(`${base}/metrics`);
+        const res = await fetch(`${metricsBaseOf.get(base)}/metrics`);
         assert.equal(res.status, 200);
         return { contentType: res.headers.get("content-type") ?? "", samples: parseExposition(await res.text()) };
     }
@@ -92,6 +106,34 @@ describe("reference APFA service (app/server.js)", function () {
             assert.deepEqual(await res.json(), { msg: "héllo wörld" });
         });
 
+        it("the users' port never serves metrics, however the path is spelled; the metrics port serves only them", async () => {
+            for (const spelling of ["/metrics", "/metrics/", "/%2e/metrics", "/./metrics", "//metrics", "/api/../metrics", "/%6detrics"]) {
+                const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+                    // http.get sends the path as written (fetch would normalise it).
+                    http.get(`${base}${spelling}`, { agent: false }, (res) => {
+                        let body = "";
+                        res.on("data", (c) => (body += c));
+                        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+                    }).on("error", reject);
+                });
+                assert.equal(answer.status, 404, spelling);
+                assert.doesNotMatch(answer.body, /apfa_/, spelling);
+            }
+            const metricsBase = metricsBaseOf.get(base);
+            assert.equal((await fetch(`${metricsBase}/metrics`)).status, 200);
+            assert.equal((await fetch(`${metricsBase}/health`)).status, 404, "the metrics port serves nothing else");
+        });
+
+        it("keeps idle connections open longer than any load balancer in front (ALB 60 s, Google's 600 s backend keep-alive)", async () => {
+            const res = await fetch(`${base}/health`);
+            // Node announces its keepAliveTimeout in seconds; 620 s > 600 s (Google) > 60 s (ALB idle timeout).
+            assert.equal(res.headers.get("keep-alive"), "timeout=620");
+            const { settings } = appModule.readSettings({});
+            const { app } = appModule.createServers(settings);
+            assert.equal(app.keepAliveTimeout, 620_000);
+            assert.ok(app.headersTimeout > app.keepAliveTimeout, "the headers timeout must not cut an idle keep-alive connection first");
+        });
+
         it("unknown paths answer 404 JSON, other methods on a known route 405", async () => {
             const res = await fetch(`${base}/no/such/thing`);
             assert.equal(res.status, 404);
@@ -116,7 +158,7 @@ describe("reference APFA service (app/server.js)", function () {
                 assert.equal((await fetch(`${base}/random/${i}`)).status, 404);
             }
             assert.equal((await fetch(`${base}/api/echo?msg=a`)).status, 200);
-            await (await fetch(`${base}/metrics`)).text(); // /metrics itself is not counted
+            await (await fetch(`${metricsBaseOf.get(base)}/metrics`)).text(); // /metrics itself is not counted
 
             const { contentType, samples } = await getMetrics(base);
             assert.equal(contentType, "text/plain; version=0.0.4; charset=utf-8");
@@ -196,6 +238,8 @@ describe("reference APFA service (app/server.js)", function () {
             [{ APFA_EXTRA_LATENCY_MS: "-5" }, /APFA_EXTRA_LATENCY_MS="-5": expected an integer from 0 to 60000/],
             [{ SLOT: "purple" }, /SLOT="purple": expected blue or green/],
             [{ PORT: "80a" }, /PORT="80a": expected an integer from 1 to 65535/],
+            [{ PORT: "8000", METRICS_PORT: "8000" }, /METRICS_PORT=8000: must differ from PORT/],
+            [{ KEEP_ALIVE_TIMEOUT_MS: "500" }, /KEEP_ALIVE_TIMEOUT_MS="500": expected an integer from 1000 to 3600000/],
         ] as const) {
             it(`refuses to start with ${JSON.stringify(env)}: exit 1 and a clear message`, async () => {
                 const result = await runToExit(process.execPath, [SERVER], { env: { HOST: "127.0.0.1", PORT: "1", ...env }, timeoutMs: 10000 });

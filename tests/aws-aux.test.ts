@@ -35,8 +35,10 @@ function runHarness(overrides: Record<string, unknown>, bad?: string): HarnessRe
     }
 }
 
+/** The stack file's `apfa:aws` over plain HTTP (no certificate, with the production opt-out), plus `extra`. */
 function awsSettings(extra: Record<string, unknown>) {
-    return { "apfa:aws": { ...(readStackFile("prod-aws")["apfa:aws"] as Record<string, unknown>), ...extra } };
+    const { certificateArn: _cert, domainName: _domain, ...rest } = readStackFile("prod-aws")["apfa:aws"] as Record<string, unknown>;
+    return { "apfa:aws": { ...rest, ...extra }, "apfa:allowPlainHttp": true };
 }
 
 function one(result: HarnessResult, type: string, name: string): HarnessResource {
@@ -68,14 +70,14 @@ describe("aws target: auxiliary services (runService)", () => {
     describe("without operator CIDRs (the default)", () => {
         let result: HarnessResult;
         before(() => {
-            result = runHarness({});
+            result = runHarness(awsSettings({}));
             assert.equal(result.error, undefined);
         });
 
-        it("reports each slot's discovery as ECS (the cluster by ARN and name, the service by name, region, APFA's port)", () => {
+        it("reports each slot's discovery as ECS (the cluster by ARN and name, the service by name, region, the metrics port)", () => {
             // The ARN is the cluster resource's own output (here the mock's), so Prometheus lists only this cluster.
             const clusterArn = `arn:aws:ecs:eu-west-1:123456789012:cluster/${PREFIX}`;
-            const ecs = (service: string) => ({ kind: "ecs", region: "eu-west-1", clusterArn, clusterName: PREFIX, serviceName: service, port: 8000 });
+            const ecs = (service: string) => ({ kind: "ecs", region: "eu-west-1", clusterArn, clusterName: PREFIX, serviceName: service, port: 9100 });
             assert.deepEqual(result.slots, {
                 blue: { slot: "blue", weight: 100, discovery: ecs(`${PREFIX}-blue`) },
                 green: { slot: "green", weight: 0, discovery: ecs(`${PREFIX}-green`) },
@@ -89,6 +91,9 @@ describe("aws target: auxiliary services (runService)", () => {
                 const sd = one(result, "aws:servicediscovery/service:Service", `${PREFIX}-${name}-dns`);
                 assert.equal(sd.inputs.name, name);
                 assert.deepEqual(sd.inputs.dnsConfig, { namespaceId: `ns-${PREFIX}-namespace`, routingPolicy: "MULTIVALUE", dnsRecords: [{ type: "A", ttl: 10 }] });
+                // An empty block plans a replacement on every update after the first (provider issue
+                // #44285: the ForceNew failure_threshold does not round-trip when unset).
+                assert.deepEqual(sd.inputs.healthCheckCustomConfig, { failureThreshold: 1 });
                 const svc = one(result, "aws:ecs/service:Service", `${PREFIX}-${name}`);
                 assert.deepEqual(svc.inputs.serviceRegistries, { registryArn: `arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-${PREFIX}-${name}-dns` });
             }
@@ -186,14 +191,14 @@ describe("aws target: auxiliary services (runService)", () => {
             assert.ok(!prometheusExec.includes("secretsmanager"), "Prometheus cannot read Grafana's secret");
         });
 
-        it("only the scraper gets the ECS discovery role and is admitted to APFA's port", () => {
+        it("only the scraper gets the ECS discovery role and is admitted to APFA's metrics port", () => {
             const discovery = all(result, "aws:iam/rolePolicy:RolePolicy").filter((p) => String(p.inputs.policy).includes("ecs:DescribeTasks"));
             assert.deepEqual(
                 discovery.map((p) => p.name),
                 [`${PREFIX}-prometheus-task-discovery`],
             );
             const taskRules = all(result, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.securityGroupId === `${PREFIX}-tasks-sg-id`);
-            assert.deepEqual(taskRules.map((r) => r.inputs.referencedSecurityGroupId).sort(), [`${PREFIX}-alb-sg-id`, `${PREFIX}-prometheus-sg-id`]);
+            assert.deepEqual(taskRules.map((r) => `${r.inputs.fromPort} from ${r.inputs.referencedSecurityGroupId}`).sort(), [`8000 from ${PREFIX}-alb-sg-id`, `9100 from ${PREFIX}-prometheus-sg-id`]);
             for (const p of all(result, "aws:iam/rolePolicy:RolePolicy")) {
                 assert.deepEqual(wildcardGrants(JSON.parse(p.inputs.policy as string) as PolicyDocument), [], p.name);
             }

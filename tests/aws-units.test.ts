@@ -46,7 +46,7 @@ import {
 import { cidrContains, cidrsOverlap, formatCidr, parseCidr } from "../src/cidr";
 import { MAX_ALB_SUBNET_PREFIX, MAX_VPC_PREFIX, planSubnets, vpcCidrProblem } from "../src/targets/aws/subnets";
 import { awsTags } from "../src/targets/aws/tags";
-import { readStackFile } from "../scripts/synth/stack-config";
+import { readSampleStack } from "../scripts/synth/stack-config";
 import { parseConfig } from "../src/config";
 import { taskDefinitionProblems } from "./fixtures/aws/containerDefinitionSchema";
 
@@ -110,11 +110,11 @@ describe("aws target: subnet plan", () => {
     });
 
     it("the stack config refuses a VPC range the plan cannot hold, before any resource", () => {
-        const values = { ...readStackFile("prod-aws"), "apfa:aws": { vpcCidr: "10.40.0.0/24" } };
+        const values = { ...readSampleStack("prod-aws"), "apfa:aws": { vpcCidr: "10.40.0.0/24" } };
         assert.throws(() => parseConfig({ values, project: "apfa", stack: "prod-aws" }), /apfa:aws\.vpcCidr: expected a prefix length between \/16 and \/21/);
         const slash22 = { ...values, "apfa:aws": { vpcCidr: "10.40.0.0/22" } };
         assert.throws(() => parseConfig({ values: slash22, project: "apfa", stack: "prod-aws" }), /apfa:aws\.vpcCidr: .*got \/22/);
-        const ok = parseConfig({ values: { ...values, "apfa:aws": { vpcCidr: "10.50.0.0/20", domainName: "apfa.example.com" } }, project: "apfa", stack: "prod-aws" });
+        const ok = parseConfig({ values: { ...values, "apfa:aws": { vpcCidr: "10.50.0.0/20", domainName: "apfa.example.com", certificateArn: "arn:aws:acm:eu-west-1:210987654321:certificate/1" } }, project: "apfa", stack: "prod-aws" });
         assert.equal(ok.cloud === "aws" && ok.aws.vpcCidr, "10.50.0.0/20");
     });
 
@@ -299,6 +299,7 @@ describe("aws target: container definitions", () => {
         appContainerDefinitions({
             image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/apfa:1",
             port: 8000,
+            metricsPort: 9100,
             healthPath: "/health",
             env: { SLOT: "blue", A: "1" },
             logs: LOGS,
@@ -481,12 +482,12 @@ describe("aws target: load balancer, scaling, tags, names", () => {
     it("a slot's environment: app env, slot env, then PORT/SLOT/APP_VERSION which config cannot override", () => {
         const env = slotEnvironment(
             {
-                app: { port: 8000, healthPath: "/health", metricsPath: "/metrics", cpu: 0.5, memoryMiB: 1024, env: { A: "app", SLOT: "spoof" } },
+                app: { port: 8000, metricsPort: 9100, healthPath: "/health", metricsPath: "/metrics", cpu: 0.5, memoryMiB: 1024, env: { A: "app", SLOT: "spoof" } },
                 release: { active: "blue", previewWeight: 0, blue: { image: "img:1", env: { A: "slot" }, scaledDown: false }, green: { env: {}, scaledDown: false } },
             },
             "green",
         );
-        assert.deepEqual(env, { A: "app", SLOT: "green", PORT: "8000", APP_VERSION: "img:1" });
+        assert.deepEqual(env, { A: "app", SLOT: "green", PORT: "8000", METRICS_PORT: "9100", APP_VERSION: "img:1" });
     });
 
     it("the public URL is the domain when configured, else the ALB's DNS name", () => {

@@ -53,9 +53,18 @@ function release(previewWeight: number, extra: Record<string, unknown> = {}): Re
     return { ...(readStackFile(STACK)["apfa:release"] as Record<string, unknown>), previewWeight, ...extra };
 }
 
+/**
+ * The stack file's `apfa:aws` without its TLS settings, plus `extra`. The shipped prod-aws serves
+ * HTTPS with a sample certificate; most tests here describe the plain-HTTP variant (with the
+ * explicit opt-out, {@link HTTP_ONLY}) and add a certificate where HTTPS is the point.
+ */
 function awsSettings(extra: Record<string, unknown>) {
-    return { ...(readStackFile(STACK)["apfa:aws"] as Record<string, unknown>), ...extra };
+    const { certificateArn: _cert, domainName: _domain, ...rest } = readStackFile(STACK)["apfa:aws"] as Record<string, unknown>;
+    return { ...rest, ...extra };
 }
+
+/** prod-aws served over plain HTTP: no certificate, with the production opt-out. */
+const HTTP_ONLY: Record<string, unknown> = { "apfa:aws": awsSettings({}), "apfa:allowPlainHttp": true };
 
 interface Rule {
     name: string;
@@ -100,7 +109,7 @@ function parseJson<T>(r: PlannedResource, key: string): T {
 describe("prod-aws stack (ECS Fargate target)", () => {
     let plan: Plan;
     before(() => {
-        plan = synthStack(STACK);
+        plan = synthStack(STACK, HTTP_ONLY);
     });
 
     it("synthesizes from Pulumi.prod-aws.yaml with only the AWS SDK loaded", () => {
@@ -139,7 +148,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("spans 2 AZs when configured so", () => {
-            const two = synthStack(STACK, { "apfa:aws": awsSettings({ availabilityZoneCount: 2 }) });
+            const two = synthStack(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ availabilityZoneCount: 2 }) });
             assert.equal(ofType(two, T.subnet).length, 4);
             assert.equal(ofType(two, T.nat).length, 2);
             for (const e of ofType(two, T.endpoint).filter((x) => x.inputs.vpcEndpointType === "Interface")) {
@@ -163,7 +172,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("single: one NAT gateway and one private route table for every AZ", () => {
-            const single = synthStack(STACK, { "apfa:aws": awsSettings({ natGateways: "single" }) });
+            const single = synthStack(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ natGateways: "single" }) });
             assert.equal(ofType(single, T.nat).length, 1);
             assert.equal(ofType(single, T.eip).length, 1);
             const privateTables = ofType(single, T.routeTable).filter((t) => t.name.includes("private"));
@@ -212,8 +221,9 @@ describe("prod-aws stack (ECS Fargate target)", () => {
             assert.deepEqual(rules(plan, T.egress, SG.alb).map(describeRule), [`tcp:${APP_PORT} sg:${SG.tasks}`]);
         });
 
-        it("APFA tasks accept APFA's port from the ALB and from Prometheus, and nothing else", () => {
-            assert.deepEqual(rules(plan, T.ingress, SG.tasks).map(describeRule).sort(), [`tcp:${APP_PORT} sg:${SG.alb}`, `tcp:${APP_PORT} sg:${SG.prometheus}`].sort());
+        it("APFA tasks accept the app port from the ALB and the metrics port (9100) from Prometheus only, and nothing else", () => {
+            assert.deepEqual(rules(plan, T.ingress, SG.tasks).map(describeRule).sort(), [`tcp:${APP_PORT} sg:${SG.alb}`, `tcp:9100 sg:${SG.prometheus}`].sort());
+            assert.deepEqual(rules(plan, T.egress, SG.prometheus).filter((r) => r.referencedSecurityGroupId === SG.tasks).map(describeRule), [`tcp:9100 sg:${SG.tasks}`]);
         });
 
         it("no rule anywhere opens APFA's port (or all ports) to 0.0.0.0/0 inbound", () => {
@@ -235,7 +245,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("with a certificate the ALB also accepts HTTPS; with operator CIDRs it opens the operator ports to those only", () => {
-            const https = synthStack(STACK, { "apfa:aws": awsSettings({ certificateArn: CERT, operatorCidrs: ["198.51.100.0/24"] }) });
+            const https = synthStack(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ certificateArn: CERT, operatorCidrs: ["198.51.100.0/24"] }) });
             assert.deepEqual(rules(https, T.ingress, SG.alb).map(describeRule).sort(), [
                 "tcp:3000 198.51.100.0/24",
                 "tcp:443 0.0.0.0/0",
@@ -279,16 +289,15 @@ describe("prod-aws stack (ECS Fargate target)", () => {
             }
         });
 
-        it("answers 404 for APFA's metrics path on the public listener, ahead of the weighted rule", () => {
-            const blocked = find(plan, T.rule, `${PREFIX}-metrics-blocked`);
-            const traffic = find(plan, T.rule, `${PREFIX}-traffic`);
-            assert.equal(blocked.inputs.listenerArn, traffic.inputs.listenerArn);
-            assert.ok((blocked.inputs.priority as number) < (traffic.inputs.priority as number), "evaluated before the catch-all");
-            assert.deepEqual(blocked.inputs.conditions, [{ pathPattern: { values: ["/metrics", "/metrics/*"] } }]);
-            const action = (blocked.inputs.actions as { type: string; fixedResponse: { statusCode: string } }[])[0];
-            assert.deepEqual([action.type, action.fixedResponse.statusCode], ["fixed-response", "404"]);
-            const custom = synthStack("prod-aws", { "apfa:app": { metricsPath: "/internal/prom" } });
-            assert.deepEqual(find(custom, T.rule, `${PREFIX}-metrics-blocked`).inputs.conditions, [{ pathPattern: { values: ["/internal/prom", "/internal/prom/*"] } }]);
+        it("never sends users to APFA's metrics port: target groups and listeners use the app port, no rule needs the metrics path", () => {
+            for (const slot of ["blue", "green"]) {
+                assert.equal(find(plan, T.tg, `${PREFIX}-${slot}`).inputs.port, APP_PORT);
+            }
+            const metricsPort = 9100;
+            for (const r of ofType(plan, T.rule)) {
+                assert.doesNotMatch(JSON.stringify(r.inputs.conditions ?? []), /metrics/, `${r.name} matches on the metrics path`);
+            }
+            assert.ok(!rules(plan, T.egress, SG.alb).some((r) => r.fromPort === metricsPort), "the ALB cannot reach the metrics port");
         });
 
         it("carries the weights in one listener rule on the HTTP listener: 100/0 at rest", () => {
@@ -312,7 +321,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("sends 90/10 to blue/green with previewWeight 10", () => {
-            const preview = synthStack(STACK, { "apfa:release": release(10) });
+            const preview = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": release(10) });
             const forward = (find(preview, T.rule, `${PREFIX}-traffic`).inputs.actions as { forward: { targetGroups: { weight: number }[] } }[])[0].forward;
             assert.deepEqual(
                 forward.targetGroups.map((g) => g.weight),
@@ -322,16 +331,16 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("warns while deploying that the public listener is HTTP-only without a certificate, and says nothing with one", () => {
-            const warnings = synthWarnings(STACK);
+            const warnings = synthWarnings(STACK, HTTP_ONLY);
             assert.ok(
                 warnings.some((w) => /public load balancer serves APFA over plain HTTP.*pulumi config set --path 'apfa:aws\.certificateArn'/.test(w)),
                 warnings.join("\n"),
             );
-            assert.ok(!synthWarnings(STACK, { "apfa:aws": awsSettings({ certificateArn: CERT }) }).some((w) => /plain HTTP/.test(w)));
+            assert.ok(!synthWarnings(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ certificateArn: CERT }) }).some((w) => /plain HTTP/.test(w)));
         });
 
         it("with a certificate: HTTPS on 443 with the TLS 1.3 policy carries the rule, HTTP redirects to it", () => {
-            const https = synthStack(STACK, { "apfa:aws": awsSettings({ certificateArn: CERT }) });
+            const https = synthStack(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ certificateArn: CERT }) });
             const listener = find(https, T.listener, `${PREFIX}-https`);
             assert.deepEqual(
                 [listener.inputs.port, listener.inputs.protocol, listener.inputs.sslPolicy, listener.inputs.certificateArn],
@@ -366,7 +375,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("runs ARM64 tasks when configured so", () => {
-            const arm = synthStack(STACK, { "apfa:aws": awsSettings({ cpuArchitecture: "ARM64" }) });
+            const arm = synthStack(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ cpuArchitecture: "ARM64" }) });
             for (const td of ofType(arm, T.taskDef)) {
                 assert.equal((td.inputs.runtimePlatform as { cpuArchitecture: string }).cpuArchitecture, "ARM64", td.name);
             }
@@ -435,7 +444,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         }
 
         it("every ECS service (APFA's and the monitoring ones) waits for the NAT routes, route-table associations and VPC endpoints", () => {
-            for (const p of [plan, synthStack(STACK, { "apfa:aws": awsSettings({ natGateways: "single" }) })]) {
+            for (const p of [plan, synthStack(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ natGateways: "single" }) })]) {
                 const services = ofType(p, T.service);
                 assert.deepEqual(
                     services.map((s) => s.name).sort(),
@@ -512,7 +521,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
                 const svc = find(plan, T.service, `${PREFIX}-${name}`);
                 assert.deepEqual(missing(svc, [find(plan, T.egress, `${PREFIX}-${name}-https-out`).urn, logs]), [], name);
             }
-            const operators = synthStack(STACK, { "apfa:aws": awsSettings({ operatorCidrs: ["198.51.100.0/24"] }) });
+            const operators = synthStack(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ operatorCidrs: ["198.51.100.0/24"] }) });
             for (const name of ["prometheus", "grafana"]) {
                 const needed = [
                     find(operators, T.listener, `${PREFIX}-${name}-operator`).urn,
@@ -554,16 +563,16 @@ describe("prod-aws stack (ECS Fargate target)", () => {
 
     describe("blast radius of a release step", () => {
         it("10 % → 50 % changes only the listener rule", () => {
-            const at10 = synthStack(STACK, { "apfa:release": release(10) });
-            const at50 = synthStack(STACK, { "apfa:release": release(50) });
+            const at10 = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": release(10) });
+            const at50 = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": release(50) });
             assert.deepEqual(changedResources(at10, at50), [`${T.rule}::${PREFIX}-traffic`]);
         });
 
         it("scaling the idle slot down (end of a rollback window) changes only its scaling bounds to 0..0", () => {
             const base = release(0);
             const green = base.green as Record<string, unknown>;
-            const up = synthStack(STACK, { "apfa:release": base });
-            const down = synthStack(STACK, { "apfa:release": { ...base, green: { ...green, scaledDown: true } } });
+            const up = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": base });
+            const down = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": { ...base, green: { ...green, scaledDown: true } } });
             assert.deepEqual(changedResources(up, down), [`${T.scalingTarget}::${PREFIX}-green-scaling`, `${T.service}::${PREFIX}-green`]);
             const target = find(down, T.scalingTarget, `${PREFIX}-green-scaling`);
             assert.deepEqual([target.inputs.minCapacity, target.inputs.maxCapacity], [0, 0]);
@@ -580,8 +589,8 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("rollback (10 % → 0 %) changes only the listener rule", () => {
-            const at10 = synthStack(STACK, { "apfa:release": release(10) });
-            const at0 = synthStack(STACK, { "apfa:release": release(0) });
+            const at10 = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": release(10) });
+            const at0 = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": release(0) });
             assert.deepEqual(changedResources(at10, at0), [`${T.rule}::${PREFIX}-traffic`]);
         });
     });
@@ -693,7 +702,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("uses the configured domain for the url", () => {
-            const withDomain = synthStack(STACK, { "apfa:aws": awsSettings({ domainName: "apfa.example.com", certificateArn: CERT }) });
+            const withDomain = synthStack(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ domainName: "apfa.example.com", certificateArn: CERT }) });
             assert.equal(withDomain.outputs.url, "https://apfa.example.com");
         });
     });

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 
 import { ConfigError, parseConfig } from "../src/config";
-import { listStacks, readStackFile } from "../scripts/synth/stack-config";
+import { ACCEPT_PLACEHOLDERS_KEY, listStacks, readSampleStack, readStackFile } from "../scripts/synth/stack-config";
 import { synthError } from "./helpers/synth";
 
 /** Parses config given as namespaced keys (like a stack file), returning the problems or []. */
@@ -27,11 +27,53 @@ describe("stack config", () => {
     describe("every real stack file validates", () => {
         for (const stack of listStacks()) {
             it(`Pulumi.${stack}.yaml`, () => {
-                const config = parseConfig({ values: readStackFile(stack), project: "apfa", stack });
+                const config = parseConfig({ values: readSampleStack(stack), project: "apfa", stack });
                 assert.ok(["docker", "aws", "azure", "gcp"].includes(config.cloud));
                 assert.equal(config.prefix, `apfa-${stack}`);
             });
         }
+    });
+
+    describe("sample values no real deploy can use fail before anything is created", () => {
+        it("prod-aws as shipped names an image and a certificate in AWS's documentation account: refused, each named", () => {
+            const values = readStackFile("prod-aws");
+            assert.equal(values[ACCEPT_PLACEHOLDERS_KEY], undefined, "the stack file itself does not opt out");
+            const found = problems(values);
+            assert.deepEqual(found, [
+                "apfa:release.blue.image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/apfa:1.0.0 is in AWS's documentation account 123456789012, " +
+                    "so no task can pull it (the deploy would time out after 10-20 minutes); push APFA's image to your registry and set its reference",
+                "apfa:release.green.image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/apfa:1.0.0 is in AWS's documentation account 123456789012, " +
+                    "so no task can pull it (the deploy would time out after 10-20 minutes); push APFA's image to your registry and set its reference",
+                "apfa:aws.certificateArn: arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000 is in AWS's documentation account 123456789012; set your ACM certificate's ARN",
+            ]);
+        });
+
+        it("the offline synth and the tests opt out explicitly with apfa:acceptPlaceholders", () => {
+            assert.deepEqual(problems({ ...readStackFile("prod-aws"), [ACCEPT_PLACEHOLDERS_KEY]: true }), []);
+        });
+
+        it("an image in a real account passes", () => {
+            const values = { ...awsBase, "apfa:release": { blue: { image: "210987654321.dkr.ecr.eu-west-1.amazonaws.com/apfa:1.0.0" } } };
+            assert.deepEqual(problems(values), []);
+        });
+    });
+
+    describe("a stack tagged environment: production serves users over HTTPS only", () => {
+        const production = { ...awsBase, "apfa:tags": { environment: "production" } };
+
+        it("refuses plain HTTP, naming the TLS key to set", () => {
+            assert.deepEqual(problems(production), [
+                "apfa:aws.certificateArn: required for a stack tagged environment: production, which serves users over HTTPS only " +
+                    "(or set apfa:allowPlainHttp to true if TLS ends in front of this stack)",
+            ]);
+        });
+
+        it("accepts a certificate, or the explicit opt-out; other environments are not held to it", () => {
+            const certificateArn = "arn:aws:acm:eu-west-1:210987654321:certificate/11111111-2222-3333-4444-555555555555";
+            assert.deepEqual(problems({ ...production, "apfa:aws": { certificateArn, domainName: "apfa.example.com" } }), []);
+            assert.deepEqual(problems({ ...production, "apfa:allowPlainHttp": true }), []);
+            assert.deepEqual(problems({ ...awsBase, "apfa:tags": { environment: "staging" } }), []);
+        });
     });
 
     describe("defaults live in one place and fill a minimal stack", () => {

@@ -14,7 +14,7 @@ import { OVERVIEW_UID, PROMETHEUS_DATASOURCE_UID, SLO_UID } from "../src/monitor
 import { GRAFANA_IMAGE, PROMETHEUS_IMAGE } from "../src/monitoring/images";
 import { slotAlias } from "../src/targets/docker";
 import { runToExit } from "./helpers/processes";
-import { REDACTED, find, ofType, readStackFile, synthStack, type Plan, type PlannedResource } from "./helpers/synth";
+import { REDACTED, find, ofType, readSampleStack, synthStack, type Plan, type PlannedResource } from "./helpers/synth";
 import { findTool } from "./helpers/tools";
 
 const CONTAINER = "docker:index/container:Container";
@@ -33,12 +33,12 @@ describe("monitoring on the dev stack (Docker target)", function () {
     let plan: Plan;
     let prometheus: PlannedResource;
     let grafana: PlannedResource;
-    const dev = parseConfig({ values: readStackFile("dev"), project: "apfa", stack: "dev" });
+    const dev = parseConfig({ values: readSampleStack("dev"), project: "apfa", stack: "dev" });
     const expected = monitoringArtifacts(
         {
             settings: dev.monitoring,
             app: dev.app,
-            discovery: Object.fromEntries((["blue", "green"] as Slot[]).map((slot) => [slot, { kind: "dns", name: slotAlias(slot), port: dev.app.port }])) as Record<
+            discovery: Object.fromEntries((["blue", "green"] as Slot[]).map((slot) => [slot, { kind: "dns", name: slotAlias(slot), port: dev.app.metricsPort }])) as Record<
                 Slot,
                 { kind: "dns"; name: string; port: number }
             >,
@@ -79,9 +79,10 @@ describe("monitoring on the dev stack (Docker target)", function () {
         const apfa = config.scrape_configs.find((j) => j.job_name === "apfa");
         assert.deepEqual(
             apfa?.dns_sd_configs?.map((d) => [d.names[0], d.port]),
+            // The slots' metrics port (apfa:app.metricsPort, 9100), never the users' port 8000.
             [
-                ["apfa-blue", 8000],
-                ["apfa-green", 8000],
+                ["apfa-blue", 9100],
+                ["apfa-green", 9100],
             ],
         );
     });

@@ -67,7 +67,7 @@ describe("monitoring: a real Prometheus on the generated config and rules", func
     let prometheusUrl: string;
     let prometheus: RunningProcess;
     let settings: MonitoringSettings;
-    const apps = {} as Record<Slot, { base: string; port: number }>;
+    const apps = {} as Record<Slot, { base: string; port: number; metricsPort: number }>;
 
     async function query(expr: string): Promise<QueryResult> {
         const res = await fetch(`${prometheusUrl}/api/v1/query`, {
@@ -125,7 +125,7 @@ describe("monitoring: a real Prometheus on the generated config and rules", func
         fs.mkdirSync(path.join(dir, "rules"));
         fs.writeFileSync(
             path.join(dir, "prometheus.yml"),
-            pointDiscoveryAtLoopback(artifacts.prometheusYml, { "apfa-blue": apps.blue.port, "apfa-green": apps.green.port }, port),
+            pointDiscoveryAtLoopback(artifacts.prometheusYml, { "apfa-blue": apps.blue.metricsPort, "apfa-green": apps.green.metricsPort }, port),
         );
         fs.writeFileSync(path.join(dir, "rules", "apfa.rules.yml"), artifacts.rulesYml);
 
@@ -150,7 +150,7 @@ describe("monitoring: a real Prometheus on the generated config and rules", func
         const targets = up.map((s) => `${s.metric.job}/${s.metric.slot ?? "-"}`).sort();
         assert.deepEqual(targets, [`${APFA_JOB}/blue`, `${APFA_JOB}/green`, `${PROMETHEUS_JOB}/-`]);
         const blue = up.find((s) => s.metric.slot === "blue");
-        assert.equal(blue?.metric.instance, `127.0.0.1:${apps.blue.port}`);
+        assert.equal(blue?.metric.instance, `127.0.0.1:${apps.blue.metricsPort}`);
     });
 
     it(`reports the error ratio the app was set to (blue ${BLUE_ERROR_RATIO}, green 0) through the recording rules`, async () => {

@@ -33,6 +33,19 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): Record<string
     return out;
 }
 
+/** The config key that lets a stack keep the stack files' sample images and certificate. */
+export const ACCEPT_PLACEHOLDERS_KEY = `${PROJECT}:acceptPlaceholders`;
+
+/**
+ * A stack file's config as the offline synth and the tests use it: the file's values plus
+ * `apfa:acceptPlaceholders: true`, since the sample stack files name an image and a certificate in
+ * AWS's documentation account, which the program otherwise refuses (a real deploy could not pull
+ * them). A test that checks the refusal removes the key (`null` override).
+ */
+export function readSampleStack(stack: string, root = PROJECT_ROOT): Record<string, unknown> {
+    return { ...readStackFile(stack, root), [ACCEPT_PLACEHOLDERS_KEY]: true };
+}
+
 /**
  * Encodes config for `pulumi.runtime.setAllConfig`. `overrides` replace whole keys; a `null`
  * override removes the key.

@@ -7,20 +7,28 @@ import { z } from "zod";
 import { envMap, port, urlPath } from "./common";
 
 /** The APFA container itself, the same on every target. */
-export const appSchema = z.strictObject({
-    /** Port the APFA container listens on. @default 8000 */
-    port: port.default(8000),
-    /** Path that returns 200 when a replica can take traffic. @default "/health" */
-    healthPath: urlPath.default("/health"),
-    /** Path of the Prometheus text exposition. @default "/metrics" */
-    metricsPath: urlPath.default("/metrics"),
-    /** vCPU per replica (Fargate task size, Kubernetes request, Docker limit). @default 0.5 */
-    cpu: z.number().positive().max(16).default(0.5),
-    /** Memory per replica in MiB. @default 1024 */
-    memoryMiB: z.number().int().min(128).max(122880).default(1024),
-    /** Extra environment for every APFA replica of both slots. @default {} */
-    env: envMap.default({}),
-});
+export const appSchema = z
+    .strictObject({
+        /** Port the APFA container serves users on (the only port a load balancer forwards to). @default 8000 */
+        port: port.default(8000),
+        /**
+         * Port the APFA container serves `metricsPath` on, reachable only by Prometheus (security
+         * groups / NetworkPolicy; never a load-balancer target). A separate port rather than a path
+         * block: path normalisation (`/%2e/metrics`, `/./metrics`) defeats path rules. @default 9100
+         */
+        metricsPort: port.default(9100),
+        /** Path that returns 200 when a replica can take traffic. @default "/health" */
+        healthPath: urlPath.default("/health"),
+        /** Path of the Prometheus text exposition. @default "/metrics" */
+        metricsPath: urlPath.default("/metrics"),
+        /** vCPU per replica (Fargate task size, Kubernetes request, Docker limit). @default 0.5 */
+        cpu: z.number().positive().max(16).default(0.5),
+        /** Memory per replica in MiB. @default 1024 */
+        memoryMiB: z.number().int().min(128).max(122880).default(1024),
+        /** Extra environment for every APFA replica of both slots. @default {} */
+        env: envMap.default({}),
+    })
+    .refine((app) => app.metricsPort !== app.port, { message: "must differ from apfa:app.port", path: ["metricsPort"] });
 
 /** Replica autoscaling on the cloud targets (the dev stack runs a fixed count, see `docker`). */
 export const scalingSchema = z

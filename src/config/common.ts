@@ -19,6 +19,12 @@ export const imageRef = z
     .string()
     .min(1)
     .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, "expected a container image reference such as registry/apfa:1.2.3");
+/**
+ * A top-level on/off key. Pulumi hands top-level scalars over as text ("true"), nested ones as JSON
+ * (true): both are accepted.
+ */
+export const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((text) => text === "true")]);
+
 export const envMap = z.record(z.string().regex(ENV_NAME, "env names: A-Z, 0-9, _"), z.string());
 export const labelMap = z.record(
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/=+\-@ ]{0,127}$/, "tag keys: 1-128 letters, digits, space or _.:/=+-@"),
@@ -36,6 +42,39 @@ export interface StackRuleInput {
 
 /** A rule over several keys of a stack, owned by the module of the settings it constrains. */
 export type StackRule = (input: StackRuleInput) => string[];
+
+/** Whether the stack is tagged as production (`apfa:tags.environment: production`). */
+export function isProduction(own: Readonly<Record<string, unknown>>): boolean {
+    const tags = own.tags as Record<string, unknown> | undefined;
+    return typeof tags === "object" && tags !== null && tags.environment === "production";
+}
+
+/**
+ * The problem of a production stack that would serve users over plain HTTP, or undefined. Each
+ * cloud's rules call it with whether its TLS setting (`tlsKey`) is set.
+ */
+export function plainHttpProblem(own: Readonly<Record<string, unknown>>, tlsConfigured: boolean, tlsKey: string): string | undefined {
+    if (!isProduction(own) || valid(flag, own.allowPlainHttp) === true || tlsConfigured) {
+        return undefined;
+    }
+    return (
+        `${NAMESPACE}:${tlsKey}: required for a stack tagged environment: production, which serves users over HTTPS only ` +
+        `(or set ${NAMESPACE}:allowPlainHttp to true if TLS ends in front of this stack)`
+    );
+}
+
+/** AWS's documentation account id, which the stack files' sample ECR images and ACM certificate use. */
+export const DOCUMENTATION_ACCOUNT = "123456789012";
+
+/** Whether an image reference is an ECR repository of AWS's documentation account (a sample). */
+export function isPlaceholderImage(image: string): boolean {
+    return image.startsWith(`${DOCUMENTATION_ACCOUNT}.dkr.ecr.`);
+}
+
+/** Whether an ARN belongs to AWS's documentation account (a sample). */
+export function isPlaceholderArn(arn: string): boolean {
+    return arn.split(":")[4] === DOCUMENTATION_ACCOUNT;
+}
 
 /** The parsed value of one schema, or undefined when that part is invalid (its own issues say why). */
 export function valid<T extends z.ZodType>(schema: T, value: unknown): z.output<T> | undefined {

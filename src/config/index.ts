@@ -52,6 +52,8 @@ interface CommonConfig {
     readonly scaling: ScalingSettings;
     readonly monitoring: MonitoringSettings;
     readonly release: ReleaseState;
+    /** Serve plain HTTP although the stack is tagged `environment: production` (its explicit opt-out). */
+    readonly allowPlainHttp: boolean;
     /** User tags merged into every taggable resource (labels on Kubernetes and GCP). */
     readonly tags: Readonly<Record<string, string>>;
     /** Grafana admin password given in config (always a Pulumi secret); generated when absent. */
@@ -137,6 +139,7 @@ function toApfaConfig(data: ParsedStack, raw: RawConfig): ApfaConfig {
         scaling: data.scaling,
         monitoring: data.monitoring,
         release: data.release,
+        allowPlainHttp: data.allowPlainHttp,
         tags: data.tags,
         grafanaAdminPassword: data.grafanaAdminPassword === undefined ? undefined : pulumi.secret(data.grafanaAdminPassword),
     };

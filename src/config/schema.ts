@@ -9,7 +9,8 @@ import { azureSettingsSchema, azureStackRules } from "../targets/azure/settings"
 import { dockerSettingsSchema } from "../targets/docker/settings";
 import { gcpSettingsSchema, gcpStackRules } from "../targets/gcp/settings";
 import { appSchema, monitoringSchema, scalingSchema } from "./app";
-import { CLOUDS, NAMESPACE, labelMap, valid, type Cloud, type StackRule } from "./common";
+import { SLOTS } from "../contract";
+import { CLOUDS, DOCUMENTATION_ACCOUNT, NAMESPACE, flag, isPlaceholderImage, labelMap, valid, type Cloud, type StackRule } from "./common";
 import { addFormattedIssue } from "./errors";
 import { releaseSchema, rolloutSchema } from "./release";
 
@@ -21,6 +22,18 @@ const stackObject = z.strictObject({
     release: releaseSchema.prefault({}),
     rollout: rolloutSchema.prefault({}),
     tags: labelMap.default({}),
+    /**
+     * Serve users over plain HTTP although the stack is tagged `environment: production` (which
+     * otherwise refuses a public entry without TLS), e.g. because TLS ends in front of the stack.
+     * @default false
+     */
+    allowPlainHttp: flag.default(false),
+    /**
+     * Accept the sample values of the stack files (images and certificates in AWS's documentation
+     * account 123456789012), which no real deploy can use. For the offline synth and tests only:
+     * `npm run synth` sets it. @default false
+     */
+    acceptPlaceholders: flag.default(false),
     grafanaAdminPassword: z.string().min(12, "use at least 12 characters").optional(),
     docker: dockerSettingsSchema.optional(),
     aws: awsSettingsSchema.optional(),
@@ -50,6 +63,17 @@ const commonStackRules = (cloud: Cloud): StackRule => ({ own }) => {
     const release = valid(releaseSchema, own.release ?? {});
     if (cloud !== "docker" && release && !release[release.active].image) {
         problems.push(`${NAMESPACE}:release.${release.active}.image: required on ${cloud}: the active slot (${release.active}) needs an image`);
+    }
+    if (release && valid(flag, own.acceptPlaceholders) !== true) {
+        for (const slot of SLOTS) {
+            const image = release[slot].image;
+            if (image !== undefined && isPlaceholderImage(image)) {
+                problems.push(
+                    `${NAMESPACE}:release.${slot}.image: ${image} is in AWS's documentation account ${DOCUMENTATION_ACCOUNT}, so no ` +
+                        "task can pull it (the deploy would time out after 10-20 minutes); push APFA's image to your registry and set its reference",
+                );
+            }
+        }
     }
     return problems;
 };

@@ -259,12 +259,15 @@ function delay(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A running instance of the reference app (app/server.js) on a free loopback port. */
+/** A running instance of the reference app (app/server.js) on free loopback ports. */
 export interface ReferenceApp {
     readonly proc: RunningProcess;
+    /** Users' port. */
     readonly port: number;
     /** e.g. http://127.0.0.1:40123 */
     readonly base: string;
+    /** The port of /metrics (what Prometheus scrapes). */
+    readonly metricsPort: number;
 }
 
 /**
@@ -273,9 +276,12 @@ export interface ReferenceApp {
  */
 export async function startReferenceApp(group: ProcessGroup, name: string, env: Record<string, string>): Promise<ReferenceApp> {
     const port = await freePort();
+    const metricsPort = await freePort();
     const server = path.resolve(__dirname, "..", "..", "app", "server.js");
-    const proc = group.start(name, process.execPath, [server], { env: { ...env, PORT: String(port), HOST: "127.0.0.1" } });
+    const proc = group.start(name, process.execPath, [server], {
+        env: { ...env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: "127.0.0.1" },
+    });
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/health`, { process: proc });
-    return { proc, port, base };
+    return { proc, port, base, metricsPort };
 }

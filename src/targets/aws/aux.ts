@@ -158,13 +158,13 @@ export class AuxServices {
         if (spec.discoversTargets) {
             allowEgress(
                 `${base}-to-tasks`,
-                { securityGroupId: securityGroup.id, description: "Scrape APFA", port: config.app.port, peer: { securityGroupId: groups.tasks.id } },
+                { securityGroupId: securityGroup.id, description: "Scrape APFA", port: config.app.metricsPort, peer: { securityGroupId: groups.tasks.id } },
                 config,
                 parent,
             );
             allowIngress(
                 `${base}-scrapes-tasks`,
-                { securityGroupId: groups.tasks.id, description: `APFA port from ${spec.name}`, port: config.app.port, peer: { securityGroupId: securityGroup.id } },
+                { securityGroupId: groups.tasks.id, description: `APFA metrics port from ${spec.name}`, port: config.app.metricsPort, peer: { securityGroupId: securityGroup.id } },
                 config,
                 parent,
             );
@@ -303,8 +303,12 @@ export class AuxServices {
                 name: spec.name,
                 description: `${serviceName} tasks`,
                 dnsConfig: { namespaceId: namespace.id, routingPolicy: "MULTIVALUE", dnsRecords: [{ type: "A", ttl: 10 }] },
-                // ECS reports task health; unhealthy tasks leave DNS.
-                healthCheckCustomConfig: {},
+                // ECS reports task health; unhealthy tasks leave DNS. failureThreshold is deprecated
+                // (Cloud Map always uses 1) but must be set: an empty block does not round-trip through
+                // the provider's state and its ForceNew field then plans a replacement on every later
+                // update (hashicorp/terraform-provider-aws#44285), which collides with the existing
+                // service name and would redeploy Prometheus/Grafana.
+                healthCheckCustomConfig: { failureThreshold: 1 },
                 forceDestroy: true,
                 tags: awsTags(config, `${serviceName}-dns`),
             },

@@ -101,7 +101,10 @@ export function healthCheckTiming(startPeriodSeconds: number): Omit<ContainerHea
 
 export interface AppContainerArgs {
     readonly image: string;
+    /** Users' port: the load balancer's target. */
     readonly port: number;
+    /** Prometheus's port (only the monitoring's security group may reach it). */
+    readonly metricsPort: number;
     readonly healthPath: string;
     readonly env: Readonly<Record<string, string>>;
     readonly logs: LogTarget;
@@ -116,7 +119,10 @@ export function appContainerDefinitions(args: AppContainerArgs): ContainerDefini
             name: "apfa",
             image: args.image,
             essential: true,
-            portMappings: [{ containerPort: args.port, hostPort: args.port, protocol: "tcp", name: "http", appProtocol: "http" }],
+            portMappings: [
+                { containerPort: args.port, hostPort: args.port, protocol: "tcp", name: "http", appProtocol: "http" },
+                { containerPort: args.metricsPort, hostPort: args.metricsPort, protocol: "tcp", name: "metrics", appProtocol: "http" },
+            ],
             environment: environmentList(args.env),
             // Nothing in the image is writable; /tmp is a task-scoped volume.
             readonlyRootFilesystem: true,

@@ -113,7 +113,8 @@ export class EcsCluster extends ApfaClusterBase<AwsTargetOutputs> {
                     clusterArn: this.cluster.arn,
                     clusterName: ecsClusterName(config.prefix),
                     serviceName: slotServiceName(config.prefix, slot),
-                    port: config.app.port,
+                    // Prometheus scrapes the metrics port; the load balancer only ever reaches app.port.
+                    port: config.app.metricsPort,
                 },
             };
         }

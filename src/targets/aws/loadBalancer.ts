@@ -18,15 +18,8 @@ import { awsTags } from "./tags";
  */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
 
-/** Priority of the rule that keeps APFA's metrics path off the public listener (evaluated first). */
-export const METRICS_RULE_PRIORITY = 1;
 /** Priority of the weighted catch-all rule on the traffic listener. */
 export const TRAFFIC_RULE_PRIORITY = 10;
-
-/** Path patterns of APFA's metrics path (ALB patterns ignore the query string). */
-export function metricsPathPatterns(metricsPath: string): string[] {
-    return [metricsPath, `${metricsPath.replace(/\/$/, "")}/*`];
-}
 
 /** Health-check timing of every target group: a healthy target in ~20 s, an unhealthy one out in ~30 s. */
 export const TARGET_HEALTH_CHECK = { interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 } as const;
@@ -78,7 +71,6 @@ export interface LoadBalancer {
     /** The one resource that holds the weights. */
     readonly trafficRule: aws.lb.ListenerRule;
     /** Answers 404 for APFA's metrics path: Prometheus scrapes the tasks directly, users never. */
-    readonly metricsRule: aws.lb.ListenerRule;
 }
 
 export function createLoadBalancer(
@@ -181,17 +173,5 @@ export function createLoadBalancer(
         opts,
     );
 
-    const metricsRule = new aws.lb.ListenerRule(
-        `${name}-metrics-blocked`,
-        {
-            listenerArn: trafficListener.arn,
-            priority: METRICS_RULE_PRIORITY,
-            conditions: [{ pathPattern: { values: metricsPathPatterns(config.app.metricsPath) } }],
-            actions: [notFound],
-            tags: tags("metrics-blocked"),
-        },
-        opts,
-    );
-
-    return { alb, scheme: httpsListener ? "https" : "http", httpListener, httpsListener, trafficListener, targetGroups, trafficRule, metricsRule };
+    return { alb, scheme: httpsListener ? "https" : "http", httpListener, httpsListener, trafficListener, targetGroups, trafficRule };
 }

@@ -27,6 +27,7 @@ export function slotEnvironment(config: Pick<AwsConfig, "app" | "release">, slot
         ...config.app.env,
         ...config.release[slot].env,
         PORT: String(config.app.port),
+        METRICS_PORT: String(config.app.metricsPort),
         SLOT: slot,
         APP_VERSION: slotImage(config.release, slot) ?? "unknown",
     };
@@ -77,6 +78,7 @@ export function createSlotService(name: string, slot: Slot, ctx: SlotContext, pa
                 appContainerDefinitions({
                     image,
                     port: config.app.port,
+                    metricsPort: config.app.metricsPort,
                     healthPath: config.app.healthPath,
                     env: slotEnvironment(config, slot),
                     logs: { logGroupName: logGroupName(config.prefix), region: config.region },

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 
-import { NAMESPACE, valid, type StackRule } from "../../config/common";
+import { DOCUMENTATION_ACCOUNT, NAMESPACE, flag, isPlaceholderArn, plainHttpProblem, valid, type StackRule } from "../../config/common";
 import { appSchema } from "../../config/app";
 import { describeFargateMemoryOptions, isValidFargateSize } from "./sizing";
 import { vpcCidrProblem } from "./subnets";
@@ -63,6 +63,14 @@ export const awsStackRules: StackRule = ({ own, all }) => {
     const memory = valid(appSchema.shape.memoryMiB, rawApp.memoryMiB);
     if (cpu !== undefined && memory !== undefined && !isValidFargateSize(cpu, memory)) {
         problems.push(`${NAMESPACE}:app.cpu/memoryMiB: Fargate does not accept ${cpu} vCPU with ${memory} MiB; ` + describeFargateMemoryOptions(cpu));
+    }
+    const aws = valid(awsSettingsSchema, own.aws ?? {});
+    const plainHttp = aws && plainHttpProblem(own, aws.certificateArn !== undefined, "aws.certificateArn");
+    if (plainHttp) {
+        problems.push(plainHttp);
+    }
+    if (aws?.certificateArn && isPlaceholderArn(aws.certificateArn) && valid(flag, own.acceptPlaceholders) !== true) {
+        problems.push(`${NAMESPACE}:aws.certificateArn: ${aws.certificateArn} is in AWS's documentation account ${DOCUMENTATION_ACCOUNT}; set your ACM certificate's ARN`);
     }
     if (typeof all["aws:region"] !== "string") {
         problems.push(`aws:region: required for the aws target (set it with \`pulumi config set aws:region eu-west-1\`)`);

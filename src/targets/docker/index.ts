@@ -82,7 +82,8 @@ export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
             slots[slot] = {
                 slot,
                 weight: this.weights[slot],
-                discovery: { kind: "dns", name: slotAlias(slot), port: config.app.port },
+                // Prometheus scrapes the metrics port, which the proxy never forwards to.
+                discovery: { kind: "dns", name: slotAlias(slot), port: config.app.metricsPort },
             };
         }
         this.slotContainers = containers;
@@ -148,6 +149,7 @@ export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
             ...app.env,
             ...release[slot].env,
             PORT: String(app.port),
+            METRICS_PORT: String(app.metricsPort),
             SLOT: slot,
             APP_VERSION: slotImage(release, slot) ?? "local",
         };
@@ -190,7 +192,6 @@ export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
             upstreams: { blue: `${slotAlias("blue")}:${app.port}`, green: `${slotAlias("green")}:${app.port}` },
             listenPort: PROXY_INTERNAL_PORT,
             healthPath: PROXY_HEALTH_PATH,
-            metricsPath: app.metricsPath,
         });
         return new docker.Container(
             `${name}-proxy`,

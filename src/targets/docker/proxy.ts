@@ -14,8 +14,6 @@ export interface ProxyConfigInput {
     readonly listenPort: number;
     /** Path answered by nginx itself for its container health check. */
     readonly healthPath: string;
-    /** APFA's metrics path: Prometheus scrapes replicas directly; the proxy does not serve it. */
-    readonly metricsPath: string;
 }
 
 /** Docker's embedded DNS server, reachable from every container on a user-defined network. */
@@ -65,13 +63,8 @@ export function nginxConfig(input: ProxyConfigInput): string {
         "            default_type text/plain;",
         "            return 200 \"ok\\n\";",
         "        }",
-        // APFA's metrics path and everything below it (as the Gateway's prefix rule does).
-        `        location = ${input.metricsPath} {`,
-        "            return 404;",
-        "        }",
-        `        location ^~ ${input.metricsPath.replace(/\/$/, "")}/ {`,
-        "            return 404;",
-        "        }",
+        // No rule for APFA's metrics: the upstreams are APFA's user port, which never serves them
+        // (they are on the metrics port, which only Prometheus reaches), whatever the path spelling.
         "        location / {",
         "            proxy_set_header Host $host;",
         "            proxy_set_header X-Request-Id $request_id;",
