@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
 import { wildcardGrants, type PolicyDocument } from "../src/targets/aws/iam";
 import { INTERFACE_ENDPOINT_SERVICES } from "../src/targets/aws/network";
+import * as accessLogsModule from "../src/targets/aws/accessLogs";
 import { parseAwsTargetOutputs } from "../src/targets/aws/outputs";
 import { planSubnets } from "../src/targets/aws/subnets";
 import { taskDefinitionProblems } from "./fixtures/aws/containerDefinitionSchema";
@@ -266,6 +267,54 @@ describe("prod-aws stack (ECS Fargate target)", () => {
                 green: `targetgroup/${PREFIX}-green/0123456789abcdef`,
             });
             assert.throws(() => parseAwsTargetOutputs({ ...outputs, loadBalancerArnSuffix: undefined }), /target\.loadBalancerArnSuffix/);
+        });
+
+        it("logs every request to a private, encrypted bucket that only ELB log delivery may write, expiring with the log retention", () => {
+            const shipped = synthStack(STACK);
+            const alb = find(shipped, T.alb, `${PREFIX}-alb`);
+            assert.deepEqual(alb.inputs.accessLogs, { bucket: `${PREFIX}-alb-logs-id`, enabled: true, prefix: "alb" });
+            const policy = find(shipped, "aws:s3/bucketPolicy:BucketPolicy", `${PREFIX}-alb-logs-policy`);
+            assert.ok(alb.options.dependsOn.includes(policy.urn), "logging is enabled only once ELB may write");
+            const doc = JSON.parse(policy.inputs.policy as string) as { Statement: { Sid: string; Effect: string; Principal: unknown; Resource: unknown }[] };
+            const objects = `arn:aws:s3:::${PREFIX}-alb-logs/alb/AWSLogs/123456789012/*`;
+            assert.deepEqual(
+                doc.Statement.map((st) => [st.Sid, st.Effect, st.Principal, st.Resource]),
+                [
+                    ["ElbLogDelivery", "Allow", { Service: "logdelivery.elasticloadbalancing.amazonaws.com" }, objects],
+                    // eu-west-1 predates August 2022: its regional ELB account delivers there.
+                    ["ElbRegionalAccountLogDelivery", "Allow", { AWS: "arn:aws:iam::156460612806:root" }, objects],
+                    ["DenyInsecureTransport", "Deny", "*", [`arn:aws:s3:::${PREFIX}-alb-logs`, `arn:aws:s3:::${PREFIX}-alb-logs/*`]],
+                ],
+            );
+            const block = find(shipped, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${PREFIX}-alb-logs-private`).inputs;
+            assert.deepEqual([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets], [true, true, true, true]);
+            const sse = find(shipped, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `${PREFIX}-alb-logs-sse`);
+            assert.deepEqual(sse.inputs.rules, [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }], "ALB logs accept SSE-S3 only");
+            const expiry = find(shipped, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `${PREFIX}-alb-logs-expiry`);
+            assert.deepEqual(expiry.inputs.rules, [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: "alb/" }, expiration: { days: 30 } }]);
+        });
+
+        it("a newer region gets only the service principal (no regional ELB account exists there)", () => {
+            const { accessLogBucketPolicy, REGIONS_WITH_ELB_ACCOUNT } = accessLogsModule;
+            assert.equal(REGIONS_WITH_ELB_ACCOUNT.has("ap-south-2"), false);
+            const doc = JSON.parse(accessLogBucketPolicy("arn:aws:s3:::b", { partition: "aws", region: "ap-south-2", accountId: "210987654321" }, undefined)) as {
+                Statement: { Sid: string }[];
+            };
+            assert.deepEqual(doc.Statement.map((st) => st.Sid), ["ElbLogDelivery", "DenyInsecureTransport"]);
+        });
+
+        it("a stack tagged production protects what a stray destroy would lose; other stacks can be torn down", () => {
+            const shipped = synthStack(STACK);
+            assert.equal(find(shipped, T.alb, `${PREFIX}-alb`).inputs.enableDeletionProtection, true);
+            assert.equal(find(shipped, T.logGroup, `${PREFIX}-logs`).options.protect, true);
+            assert.equal(find(shipped, "aws:s3/bucket:Bucket", `${PREFIX}-alb-logs`).options.protect, true);
+            for (const secret of ofType(shipped, "aws:secretsmanager/secret:Secret")) {
+                assert.equal(secret.options.protect, true, secret.name);
+            }
+            const staging = synthStack(STACK, { ...HTTP_ONLY, "apfa:tags": { environment: "staging" } });
+            assert.equal(find(staging, T.alb, `${PREFIX}-alb`).inputs.enableDeletionProtection, false);
+            assert.ok(staging.resources.every((r) => !r.options.protect), "nothing protected outside production");
+            assert.equal(find(staging, "aws:s3/bucket:Bucket", `${PREFIX}-alb-logs`).inputs.forceDestroy, true);
         });
 
         it("is an internet-facing ALB in the public subnets", () => {

@@ -66,6 +66,7 @@ export const COMPUTED: Record<string, StateFn> = {
         dnsName: `${name}-123456789.eu-west-1.elb.amazonaws.com`,
         zoneId: "Z32O12XQLNTSW2",
     }),
+    "aws:s3/bucket:Bucket": (name) => ({ arn: `arn:aws:s3:::${name}`, bucket: name }),
     "aws:lb/targetGroup:TargetGroup": (name) => ({
         arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:targetgroup/${name}/0123456789abcdef`,
         arnSuffix: `targetgroup/${name}/0123456789abcdef`,
@@ -142,6 +143,8 @@ export const INVOKES: Record<string, InvokeFn> = {
         };
     },
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/synth`, userId: "AIDSYNTH" }),
+    // eu-west-1's regional ELB log-delivery account (Elastic Load Balancing user guide).
+    "aws:elb/getServiceAccount:getServiceAccount": (inputs) => ({ arn: "arn:aws:iam::156460612806:root", id: "156460612806", region: inputs.region ?? "eu-west-1" }),
     "aws:index/getRegion:getRegion": () => ({ name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
     // --- Azure (AKS target)

@@ -15,7 +15,7 @@ import { azureSettingsSchema, type AzureSettings } from "../targets/azure/settin
 import { dockerSettingsSchema, type DockerSettings } from "../targets/docker/settings";
 import { gcpSettingsSchema, type GcpSettings } from "../targets/gcp/settings";
 import type { AppSettings, MonitoringSettings, ScalingSettings } from "./app";
-import { NAMESPACE } from "./common";
+import { NAMESPACE, isProduction } from "./common";
 import { decodeConfigValue } from "./decode";
 import { ConfigError, describeIssue } from "./errors";
 import type { ReleaseState } from "./release";
@@ -52,6 +52,11 @@ interface CommonConfig {
     readonly scaling: ScalingSettings;
     readonly monitoring: MonitoringSettings;
     readonly release: ReleaseState;
+    /**
+     * The stack is tagged `environment: production`: it serves HTTPS only (unless allowPlainHttp),
+     * and stateful resources get deletion protection (`protect`, the ALB's deletion protection).
+     */
+    readonly production: boolean;
     /** Serve plain HTTP although the stack is tagged `environment: production` (its explicit opt-out). */
     readonly allowPlainHttp: boolean;
     /** User tags merged into every taggable resource (labels on Kubernetes and GCP). */
@@ -139,6 +144,7 @@ function toApfaConfig(data: ParsedStack, raw: RawConfig): ApfaConfig {
         scaling: data.scaling,
         monitoring: data.monitoring,
         release: data.release,
+        production: isProduction(data),
         allowPlainHttp: data.allowPlainHttp,
         tags: data.tags,
         grafanaAdminPassword: data.grafanaAdminPassword === undefined ? undefined : pulumi.secret(data.grafanaAdminPassword),

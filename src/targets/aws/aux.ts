@@ -206,7 +206,8 @@ export class AuxServices {
                     recoveryWindowInDays: 7,
                     tags: awsTags(config, `${serviceName}-${envName}`),
                 },
-                { parent },
+                // Production secrets survive a stray destroy (`pulumi state unprotect` to remove them).
+                { parent, protect: config.production },
             );
             secretVersions.push(
                 new aws.secretsmanager.SecretVersion(`${secretName}-value`, { secretId: secret.id, secretString: pulumi.secret(value) }, { parent }),

@@ -14,6 +14,7 @@ import { ApfaClusterBase, CLUSTER_TYPES, type AuxService, type AuxServiceSpec, t
 import type { AwsConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
 import { slotImage, trafficWeights } from "../../bluegreen";
+import { createAccessLogs, type AccessLogs } from "./accessLogs";
 import { AuxServices } from "./aux";
 import { createRole, ecsTasksTrustPolicy, executionRolePolicy, type AwsLocation } from "./iam";
 import { createLoadBalancer, plainHttpWarning, type LoadBalancer } from "./loadBalancer";
@@ -39,6 +40,8 @@ export class EcsCluster extends ApfaClusterBase<AwsTargetOutputs> {
     readonly network: Network;
     readonly securityGroups: AppSecurityGroups;
     readonly loadBalancer: LoadBalancer;
+    /** The ALB's access-log bucket and its delivery policy. */
+    readonly accessLogs: AccessLogs;
     readonly cluster: aws.ecs.Cluster;
     readonly logGroup: aws.cloudwatch.LogGroup;
     /** Task definition and ECS service per slot. */
@@ -55,7 +58,8 @@ export class EcsCluster extends ApfaClusterBase<AwsTargetOutputs> {
         const location = awsLocation(config, this);
         this.network = createNetwork(name, config, this);
         this.securityGroups = createAppSecurityGroups(name, config, this.network, this);
-        this.loadBalancer = createLoadBalancer(name, config, this.network, this.securityGroups, this.weights, this);
+        this.accessLogs = createAccessLogs(name, config, location, config.production, this);
+        this.loadBalancer = createLoadBalancer(name, config, this.network, this.securityGroups, this.weights, this.accessLogs, this);
         const httpOnly = plainHttpWarning(config.aws, config.region);
         if (httpOnly) {
             void pulumi.log.warn(httpOnly, this);
@@ -64,7 +68,8 @@ export class EcsCluster extends ApfaClusterBase<AwsTargetOutputs> {
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
             { name: logGroupName(config.prefix), retentionInDays: config.aws.logRetentionDays, tags: awsTags(config, logGroupName(config.prefix)) },
-            { parent: this },
+            // Production logs survive a stray `pulumi destroy` (unprotect with `pulumi state unprotect`).
+            { parent: this, protect: config.production },
         );
         this.cluster = new aws.ecs.Cluster(
             `${name}-cluster`,

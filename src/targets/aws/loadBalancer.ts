@@ -10,6 +10,7 @@ import { SLOTS } from "../../config";
 import type { TrafficWeights } from "../../bluegreen";
 import type { Network } from "./network";
 import type { AppSecurityGroups } from "./securityGroups";
+import { ACCESS_LOG_PREFIX, type AccessLogs } from "./accessLogs";
 import { awsTags } from "./tags";
 
 /**
@@ -70,7 +71,6 @@ export interface LoadBalancer {
     readonly targetGroups: Readonly<Record<Slot, aws.lb.TargetGroup>>;
     /** The one resource that holds the weights. */
     readonly trafficRule: aws.lb.ListenerRule;
-    /** Answers 404 for APFA's metrics path: Prometheus scrapes the tasks directly, users never. */
 }
 
 export function createLoadBalancer(
@@ -79,6 +79,7 @@ export function createLoadBalancer(
     network: Network,
     groups: AppSecurityGroups,
     weights: TrafficWeights,
+    accessLogs: AccessLogs,
     parent: pulumi.Resource,
 ): LoadBalancer {
     const settings = config.aws;
@@ -95,11 +96,17 @@ export function createLoadBalancer(
             securityGroups: [groups.alb.id],
             // Requests with malformed headers are dropped instead of reaching APFA.
             dropInvalidHeaderFields: true,
+            // Idle connections close after 60 s; APFA's keep-alive (620 s) is longer, so the ALB,
+            // not the app, closes them (else the ALB reuses a closed connection and answers 502).
             idleTimeout: 60,
+            accessLogs: { bucket: accessLogs.bucket.id, enabled: true, prefix: ACCESS_LOG_PREFIX },
+            // A production ALB (and with it the DNS name users' records point at) survives a stray destroy.
+            enableDeletionProtection: config.production,
             tags: tags("alb"),
         },
-        // An internet-facing ALB needs the VPC's internet gateway attached when it is created.
-        { parent, dependsOn: network.internetReady },
+        // An internet-facing ALB needs the VPC's internet gateway attached when it is created, and
+        // ELB checks that it may write to the log bucket when logging is enabled.
+        { parent, dependsOn: [...network.internetReady, accessLogs.policy] },
     );
 
     const targetGroups = {} as Record<Slot, aws.lb.TargetGroup>;
