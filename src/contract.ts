@@ -55,8 +55,13 @@ export interface AuxServiceSpec {
     readonly args?: readonly string[];
     /** Port the service listens on inside its container. */
     readonly port: number;
-    /** HTTP path that answers 200 when the service is healthy. */
+    /** HTTP path that answers 200 while the process is alive (liveness: a failing one restarts it). */
     readonly healthPath: string;
+    /**
+     * HTTP path that answers 200 once the service can take requests (readiness: load-balancer and
+     * Service endpoints). Prometheus is alive long before it is ready (WAL replay). @default healthPath
+     */
+    readonly readyPath?: string;
     /** Files to place in the container before it starts: absolute path → content. */
     readonly files: Readonly<Record<string, pulumi.Input<string>>>;
     /** Persistent data directory, where the platform has volumes that suit it. */

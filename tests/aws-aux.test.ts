@@ -232,7 +232,8 @@ describe("aws target: auxiliary services (runService)", () => {
 
         it("adds a listener per service on its operator port, forwarding to its own target group", () => {
             for (const [name, port, healthPath] of [
-                ["prometheus", 9090, "/-/healthy"],
+                // The operator target group checks readiness (Prometheus answers /-/ready after its WAL replay).
+                ["prometheus", 9090, "/-/ready"],
                 ["grafana", 3000, "/api/health"],
             ] as const) {
                 const listener = one(result, "aws:lb/listener:Listener", `${PREFIX}-${name}-operator`);

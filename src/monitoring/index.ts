@@ -74,7 +74,9 @@ export class Monitoring extends pulumi.ComponentResource {
                 image: PROMETHEUS_IMAGE,
                 args: prometheusArgs(args.settings),
                 port: PROMETHEUS_PORT,
+                // Alive while it replays its WAL after a restart; ready (and queried) only after.
                 healthPath: "/-/healthy",
+                readyPath: "/-/ready",
                 files: {
                     [PROMETHEUS_FILE_PATHS.config]: prometheusConfig.apply((f) => f[PROMETHEUS_FILE_PATHS.config]),
                     [PROMETHEUS_FILE_PATHS.rules]: prometheusConfig.apply((f) => f[PROMETHEUS_FILE_PATHS.rules]),

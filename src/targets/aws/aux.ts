@@ -445,7 +445,7 @@ export class AuxServices {
                 protocol: "HTTP",
                 port: spec.port,
                 deregistrationDelay: config.aws.deregistrationDelaySeconds,
-                healthCheck: targetHealthCheck(spec.healthPath),
+                healthCheck: targetHealthCheck(spec.readyPath ?? spec.healthPath),
                 tags: awsTags(config, `${config.prefix}-${spec.name}-tg`),
             },
             { parent },
