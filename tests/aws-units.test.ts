@@ -246,6 +246,13 @@ describe("aws target: IAM documents", () => {
         assert.deepEqual(by.WriteTaskLogs.Resource, ["arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/apfa:*"]);
         assert.deepEqual(by.ReadTaskSecrets.Action, ["secretsmanager:GetSecretValue"]);
         assert.deepEqual(by.ReadTaskSecrets.Resource, ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:a"]);
+        const mirrored = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/grafana/grafana:12";
+        const cache = Object.fromEntries(
+            executionRolePolicy({ logGroupArn: "arn:l", images: [mirrored], pullThroughImages: [mirrored] }).Statement.map((s) => [s.Sid, s]),
+        );
+        const repository = "arn:aws:ecr:eu-west-1:210987654321:repository/docker-hub/grafana/grafana";
+        assert.deepEqual(cache.PullTaskImages.Resource, [repository]);
+        assert.deepEqual([cache.FillPullThroughCache.Action, cache.FillPullThroughCache.Resource], [["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"], [repository]]);
         const publicOnly = executionRolePolicy({ logGroupArn: "arn:l", images: ["grafana/grafana:12"] });
         assert.deepEqual(
             publicOnly.Statement.map((s) => s.Sid),

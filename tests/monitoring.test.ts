@@ -12,7 +12,7 @@ import { parseConfig, type MonitoringSettings, type Slot } from "../src/config";
 import { monitoringArtifacts, type ArtifactsInput } from "../src/monitoring/artifacts";
 import { OVERVIEW_UID, PROMETHEUS_DATASOURCE_UID, SLO_UID, dashboardExpressions, dashboards, panelsOf } from "../src/monitoring/dashboards";
 import { GRAFANA_ADMIN_USER, datasourcesYml, escapeProvisioningValue, grafanaEnv } from "../src/monitoring/grafana";
-import { GRAFANA_IMAGE, PROMETHEUS_IMAGE, PROMETHEUS_VERSION } from "../src/monitoring/images";
+import { GRAFANA_IMAGE, PROMETHEUS_IMAGE, PROMETHEUS_VERSION, throughMirror } from "../src/monitoring/images";
 import {
     APFA_JOB,
     PROMETHEUS_JOB,
@@ -304,6 +304,13 @@ describe("monitoring: images", function () {
         assert.equal(PROMETHEUS_IMAGE, `prom/prometheus:v${PROMETHEUS_VERSION}`);
         assert.match(PROMETHEUS_VERSION, /^3\.\d+\.\d+$/);
         assert.match(GRAFANA_IMAGE, /^grafana\/grafana:12\.\d+\.\d+$/);
+    });
+
+    it("pulls through a Docker Hub mirror when one is configured, spelling out library/ for official images", () => {
+        const ecr = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/docker-hub";
+        assert.equal(throughMirror("prom/prometheus:v3.16.0", ecr), `${ecr}/prom/prometheus:v3.16.0`);
+        assert.equal(throughMirror("nginx:1.29.3-alpine", "europe-docker.pkg.dev/p/hub/"), "europe-docker.pkg.dev/p/hub/library/nginx:1.29.3-alpine");
+        assert.equal(throughMirror("grafana/grafana:12.4.12", undefined), "grafana/grafana:12.4.12");
     });
 });
 

@@ -52,6 +52,17 @@ export const scalingSchema = z
 export const monitoringSchema = z.strictObject({
     /** Deploy Prometheus and Grafana. @default true */
     enabled: z.boolean().default(true),
+    /**
+     * A registry that mirrors Docker Hub, which the monitoring images are pulled through instead of
+     * anonymous Docker Hub (rate limits, outages, one NAT address): e.g. an ECR pull-through cache
+     * (`<account>.dkr.ecr.<region>.amazonaws.com/docker-hub`), an ACR cache rule's registry, or an
+     * Artifact Registry remote repository (`<region>-docker.pkg.dev/<project>/<repository>`).
+     * Unset: Docker Hub.
+     */
+    imageRegistry: z
+        .string()
+        .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/, "expected a registry host with an optional path, such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub")
+        .optional(),
     /** @default 15 */
     scrapeIntervalSeconds: z.number().int().min(5).max(300).default(15),
     /** Prometheus TSDB retention. @default 15 */

@@ -15,3 +15,16 @@ export const PROMETHEUS_IMAGE = `prom/prometheus:v${PROMETHEUS_VERSION}`;
 
 /** Official Grafana OSS image, 12.x line (alpine based), runs as grafana (472). */
 export const GRAFANA_IMAGE = "grafana/grafana:12.4.12";
+
+/**
+ * A Docker Hub image as pulled through a mirror of Docker Hub (`registry`, host and optional
+ * path), or unchanged without one. Docker Hub's official images live under `library/`, which a
+ * mirror needs spelled out (`nginx:1` → `<registry>/library/nginx:1`).
+ */
+export function throughMirror(image: string, registry: string | undefined): string {
+    if (registry === undefined) {
+        return image;
+    }
+    const repository = image.includes("/") ? image : `library/${image}`;
+    return `${registry.replace(/\/$/, "")}/${repository}`;
+}

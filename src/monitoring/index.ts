@@ -16,11 +16,11 @@ import type { AppSettings, MonitoringSettings, Slot } from "../config";
 import { SLOTS } from "../config";
 import { PROMETHEUS_FILE_PATHS, grafanaEnvironment, grafanaStaticFiles, prometheusFiles } from "./artifacts";
 import { GRAFANA_PATHS, GRAFANA_PORT, datasourcesYml } from "./grafana";
-import { GRAFANA_IMAGE, PROMETHEUS_IMAGE } from "./images";
+import { GRAFANA_IMAGE, PROMETHEUS_IMAGE, throughMirror } from "./images";
 import { PROMETHEUS_PATHS, PROMETHEUS_PORT, prometheusArgs } from "./prometheus";
 
 export { monitoringArtifacts, type ArtifactsInput, type MonitoringArtifacts } from "./artifacts";
-export { GRAFANA_IMAGE, PROMETHEUS_IMAGE, PROMETHEUS_VERSION } from "./images";
+export { GRAFANA_IMAGE, PROMETHEUS_IMAGE, PROMETHEUS_VERSION, throughMirror } from "./images";
 
 export interface MonitoringArgs {
     /** The target to place Prometheus and Grafana on. */
@@ -71,7 +71,7 @@ export class Monitoring extends pulumi.ComponentResource {
         this.prometheus = args.cluster.runService(
             {
                 name: "prometheus",
-                image: PROMETHEUS_IMAGE,
+                image: throughMirror(PROMETHEUS_IMAGE, args.settings.imageRegistry),
                 args: prometheusArgs(args.settings),
                 port: PROMETHEUS_PORT,
                 // Alive while it replays its WAL after a restart; ready (and queried) only after.
@@ -99,7 +99,7 @@ export class Monitoring extends pulumi.ComponentResource {
         this.grafana = args.cluster.runService(
             {
                 name: "grafana",
-                image: GRAFANA_IMAGE,
+                image: throughMirror(GRAFANA_IMAGE, args.settings.imageRegistry),
                 port: GRAFANA_PORT,
                 healthPath: "/api/health",
                 files,

@@ -227,7 +227,15 @@ export class AuxServices {
                     start: pulumi
                         .all([this.platform.logGroup.arn, pulumi.all(Object.values(secrets))])
                         .apply(([logGroupArn, secretArns]) =>
-                            JSON.stringify(executionRolePolicy({ logGroupArn, images: [spec.image, INIT_IMAGE], secretArns })),
+                            JSON.stringify(
+                                executionRolePolicy({
+                                    logGroupArn,
+                                    images: [spec.image, INIT_IMAGE],
+                                    secretArns,
+                                    // Monitoring images come through the Docker Hub mirror when one is set.
+                                    pullThroughImages: config.monitoring.imageRegistry ? [spec.image] : [],
+                                }),
+                            ),
                         ),
                 },
             },

@@ -97,6 +97,11 @@ export interface ExecutionGrants {
     readonly images: readonly string[];
     /** Secrets Manager secrets injected as container secrets. */
     readonly secretArns?: readonly string[];
+    /**
+     * Images pulled through an ECR pull-through cache: the first pull of each creates its
+     * repository and imports the upstream image, which needs two more actions on that repository.
+     */
+    readonly pullThroughImages?: readonly string[];
 }
 
 /**
@@ -128,6 +133,15 @@ export function executionRolePolicy(grants: ExecutionGrants): PolicyDocument {
                 Resource: repositories,
             },
         );
+    }
+    const cached = [...new Set((grants.pullThroughImages ?? []).map(ecrRepositoryArn).filter((a): a is string => a !== undefined))].sort();
+    if (cached.length > 0) {
+        statements.push({
+            Sid: "FillPullThroughCache",
+            Effect: "Allow",
+            Action: ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+            Resource: cached,
+        });
     }
     const secrets = [...new Set(grants.secretArns ?? [])].sort();
     if (secrets.length > 0) {
