@@ -37,7 +37,9 @@ function runHarness(overrides: Record<string, unknown>, bad?: string): HarnessRe
 
 /** The stack file's `apfa:aws` over plain HTTP (no certificate, with the production opt-out), plus `extra`. */
 function awsSettings(extra: Record<string, unknown>) {
-    const { certificateArn: _cert, domainName: _domain, ...rest } = readStackFile("prod-aws")["apfa:aws"] as Record<string, unknown>;
+    const rest = { ...(readStackFile("prod-aws")["apfa:aws"] as Record<string, unknown>) };
+    delete rest.certificateArn;
+    delete rest.domainName;
     return { "apfa:aws": { ...rest, ...extra }, "apfa:allowPlainHttp": true };
 }
 

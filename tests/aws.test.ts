@@ -60,7 +60,9 @@ function release(previewWeight: number, extra: Record<string, unknown> = {}): Re
  * explicit opt-out, {@link HTTP_ONLY}) and add a certificate where HTTPS is the point.
  */
 function awsSettings(extra: Record<string, unknown>) {
-    const { certificateArn: _cert, domainName: _domain, ...rest } = readStackFile(STACK)["apfa:aws"] as Record<string, unknown>;
+    const rest = { ...(readStackFile(STACK)["apfa:aws"] as Record<string, unknown>) };
+    delete rest.certificateArn;
+    delete rest.domainName;
     return { ...rest, ...extra };
 }
 
@@ -610,6 +612,38 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
     });
 
+    describe("capacity follows the weight (apfa:release.<slot>.minReplicas)", () => {
+        it("apfa:release.green.minReplicas 8 makes green's scalable target 8..16 and leaves blue's at 4..16", () => {
+            const base = release(0);
+            const green = base.green as Record<string, unknown>;
+            const floored = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": { ...base, green: { ...green, minReplicas: 8 } } });
+            const bounds = (slot: string) => {
+                const target = find(floored, T.scalingTarget, `${PREFIX}-${slot}-scaling`);
+                return [target.inputs.minCapacity, target.inputs.maxCapacity];
+            };
+            assert.deepEqual(bounds("green"), [8, 16]);
+            assert.deepEqual(bounds("blue"), [4, 16]);
+            // Only green's scaling changes; its service's starting count follows the floor but is ignored once it exists.
+            const unfloored = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": base });
+            assert.deepEqual(changedResources(unfloored, floored), [`${T.scalingTarget}::${PREFIX}-green-scaling`, `${T.service}::${PREFIX}-green`]);
+            const service = find(floored, T.service, `${PREFIX}-green`);
+            assert.deepEqual({ ...find(unfloored, T.service, `${PREFIX}-green`).inputs, desiredCount: 8 }, service.inputs);
+            assert.deepEqual(service.options.ignoreChanges, ["desiredCount"]);
+        });
+
+        it("a floor at or under apfa:scaling.minReplicas changes nothing; a scaled-down slot stays at 0..0 whatever its floor", () => {
+            const base = release(0);
+            const green = base.green as Record<string, unknown>;
+            const unfloored = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": base });
+            const atMinimum = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": { ...base, green: { ...green, minReplicas: 4 } } });
+            assert.deepEqual(changedResources(unfloored, atMinimum), []);
+            const down = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": { ...base, green: { ...green, minReplicas: 8, scaledDown: true } } });
+            const target = find(down, T.scalingTarget, `${PREFIX}-green-scaling`);
+            assert.deepEqual([target.inputs.minCapacity, target.inputs.maxCapacity], [0, 0]);
+            assert.equal(find(down, T.service, `${PREFIX}-green`).inputs.desiredCount, 0);
+        });
+    });
+
     describe("blast radius of a release step", () => {
         it("10 % → 50 % changes only the listener rule", () => {
             const at10 = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": release(10) });
@@ -727,6 +761,18 @@ describe("prod-aws stack (ECS Fargate target)", () => {
     });
 
     describe("container definitions", () => {
+        it("with a Docker Hub mirror, the monitoring tasks pull through it and may fill its cache", () => {
+            const mirror = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/docker-hub";
+            const mirrored = synthStack(STACK, { ...HTTP_ONLY, "apfa:monitoring": { ...(readStackFile(STACK)["apfa:monitoring"] as object), imageRegistry: mirror } });
+            const containers = parseJson<{ name: string; image: string }[]>(find(mirrored, T.taskDef, `${PREFIX}-prometheus-task`), "containerDefinitions");
+            assert.equal(containers.find((c) => c.name === "prometheus")?.image, `${mirror}/prom/prometheus:v3.16.0`);
+            const policy = JSON.parse(find(mirrored, T.rolePolicy, `${PREFIX}-prometheus-execution-start`).inputs.policy as string) as {
+                Statement: { Sid: string; Resource: string[] }[];
+            };
+            const fill = policy.Statement.find((st) => st.Sid === "FillPullThroughCache");
+            assert.deepEqual(fill?.Resource, ["arn:aws:ecr:eu-west-1:210987654321:repository/docker-hub/prom/prometheus"]);
+        });
+
         it("every task definition's containers (APFA, monitoring, init) pass the ECS schema and Fargate's rules", () => {
             const tds = ofType(plan, T.taskDef);
             assert.ok(tds.length >= 2);

@@ -11,11 +11,11 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 
 import { parseConfig, SLOTS, type AzureConfig, type Slot } from "../src/config";
-import { APP_POOL_LABEL } from "../src/targets/azure";
+import { AKS_DRAIN, APP_POOL_LABEL } from "../src/targets/azure";
 import { chartValues, CHART_PATH } from "../src/kubernetes";
 import { headlessServiceName, releaseName, serviceName } from "../src/kubernetes/names";
 import { validateManifest } from "./helpers/k8s-validate";
-import { find, readStackFile, synthStack } from "./helpers/synth";
+import { find, readSampleStack, readStackFile, synthStack } from "./helpers/synth";
 import { requireTool } from "./helpers/tools";
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
 
@@ -67,7 +67,7 @@ function only(manifests: Manifest[], kind: string, name?: string): Manifest {
 
 /** The prod-azure stack's typed config, parsed the way loadConfig() does. */
 function prodAzureConfig(): AzureConfig {
-    const config = parseConfig({ values: readStackFile("prod-azure"), project: "apfa", stack: "prod-azure" });
+    const config = parseConfig({ values: readSampleStack("prod-azure"), project: "apfa", stack: "prod-azure" });
     assert.equal(config.cloud, "azure");
     return config as AzureConfig;
 }
@@ -95,9 +95,9 @@ describe("chart charts/apfa rendered by helm", function () {
         }
     });
 
-    it("gets from the program exactly what chartValues() computes for the slot (plus AKS's node selector)", () => {
+    it("gets from the program exactly what chartValues() computes for the slot (AKS's drain timing and node selector)", () => {
         for (const slot of SLOTS) {
-            assert.deepEqual(programValues[slot], chartValues(config, slot, { nodeSelector: { ...APP_POOL_LABEL } }));
+            assert.deepEqual(programValues[slot], chartValues(config, slot, { drain: AKS_DRAIN, values: { nodeSelector: { ...APP_POOL_LABEL } } }));
         }
     });
 
@@ -166,11 +166,11 @@ describe("chart charts/apfa rendered by helm", function () {
 
     it("runs no pods but keeps both Services for a scaled-down slot", async () => {
         const config = parseConfig({
-            values: { ...readStackFile("prod-azure"), "apfa:release": { ...(readStackFile("prod-azure")["apfa:release"] as object), green: { image: "r/apfa:1", scaledDown: true } } },
+            values: { ...readSampleStack("prod-azure"), "apfa:release": { ...(readStackFile("prod-azure")["apfa:release"] as object), green: { image: "r/apfa:1", scaledDown: true } } },
             project: "apfa",
             stack: "prod-azure",
         }) as AzureConfig;
-        const manifests = render(releaseName("green"), chartValues(config, "green"));
+        const manifests = render(releaseName("green"), chartValues(config, "green", { drain: AKS_DRAIN }));
         assert.equal((only(manifests, "Deployment").spec as { replicas: number }).replicas, 0);
         assert.equal(manifests.filter((m) => m.kind === "HorizontalPodAutoscaler").length, 0);
         assert.equal(manifests.filter((m) => m.kind === "Service").length, 2);
@@ -200,7 +200,8 @@ describe("chart charts/apfa rendered by helm", function () {
             const pod = (only(rendered[slot], "Deployment").spec as { template: { spec: PodSpec } }).template.spec;
             assert.equal(pod.automountServiceAccountToken, false);
             assert.equal(pod.securityContext.runAsNonRoot, true);
-            assert.ok(pod.securityContext.runAsUser > 0);
+            assert.ok(pod.securityContext.runAsUser >= 10000, "a uid no node user has (AKS's azureuser is 1000)");
+            assert.ok((pod.securityContext.runAsGroup ?? 0) >= 10000);
             assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
             const sc = pod.containers[0].securityContext;
             assert.equal(sc.allowPrivilegeEscalation, false);
@@ -220,7 +221,10 @@ describe("chart charts/apfa rendered by helm", function () {
                 container.env.find((e) => e.name === "SLOT"),
                 { name: "SLOT", value: slot },
             );
-            assert.deepEqual(container.resources, { requests: { cpu: "500m", memory: "1024Mi" }, limits: { cpu: "500m", memory: "1024Mi" } });
+            assert.deepEqual(container.resources, {
+                requests: { cpu: "500m", memory: "1024Mi", "ephemeral-storage": "256Mi" },
+                limits: { cpu: "500m", memory: "1024Mi", "ephemeral-storage": "1Gi" },
+            });
             assert.deepEqual(pod.nodeSelector, { ...APP_POOL_LABEL });
         }
     });
@@ -251,7 +255,7 @@ describe("chart charts/apfa rendered by helm", function () {
         }
     });
 
-    it("serves port 8000 on a ClusterIP Service and a headless Service of ready replicas only", () => {
+    it("serves users on port 8000 through the ClusterIP Service, and metrics on 9100 only through the headless Service of ready replicas", () => {
         for (const slot of SLOTS) {
             const svc = only(rendered[slot], "Service", serviceName(slot)).spec as unknown as ServiceSpec;
             assert.equal(svc.type, "ClusterIP");
@@ -264,6 +268,43 @@ describe("chart charts/apfa rendered by helm", function () {
             assert.equal(headless.clusterIP, "None");
             assert.equal(headless.publishNotReadyAddresses, false);
             assert.deepEqual(headless.selector, svc.selector);
+            assert.deepEqual(
+                headless.ports.map((p) => [p.port, p.targetPort]),
+                [[9100, "metrics"]],
+                "the discovery Service exposes only the metrics port",
+            );
+        }
+    });
+
+    it("runs APFA with a second named port `metrics` and tells it the port in METRICS_PORT", () => {
+        for (const slot of SLOTS) {
+            const [container] = (only(rendered[slot], "Deployment").spec as { template: { spec: PodSpec } }).template.spec.containers;
+            assert.deepEqual(
+                container.ports.map((p) => [p.name, p.containerPort]),
+                [
+                    ["http", 8000],
+                    ["metrics", 9100],
+                ],
+            );
+            assert.deepEqual(
+                container.env.filter((e) => ["PORT", "METRICS_PORT"].includes(e.name)),
+                [
+                    { name: "PORT", value: "8000" },
+                    { name: "METRICS_PORT", value: "9100" },
+                ],
+            );
+        }
+        // The env map cannot override the ports the chart sets.
+        const overriding = render(releaseName("blue"), { ...programValues.blue, env: { METRICS_PORT: "8000" } });
+        const [container] = (only(overriding, "Deployment").spec as { template: { spec: PodSpec } }).template.spec.containers;
+        assert.deepEqual(container.env.filter((e) => e.name === "METRICS_PORT"), [{ name: "METRICS_PORT", value: "9100" }]);
+    });
+
+    it("on AKS stops a replica after a 5 s preStop sleep with a 20 s grace period (5 + Envoy's 0 s draining + APFA's 10 s + 5 s margin)", () => {
+        for (const slot of SLOTS) {
+            const pod = (only(rendered[slot], "Deployment").spec as { template: { spec: PodSpec } }).template.spec;
+            assert.equal(pod.terminationGracePeriodSeconds, 20);
+            assert.deepEqual(pod.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
         }
     });
 
@@ -288,6 +329,8 @@ describe("chart charts/apfa rendered by helm", function () {
             ["minReplicas above maxReplicas", (v) => ({ ...v, autoscaling: { ...(v.autoscaling as object), minReplicas: 20, maxReplicas: 16 } }), /must not exceed/],
             ["a health path without a leading slash", (v) => ({ ...v, healthPath: "health" }), /healthPath/],
             ["root (runAsUser 0)", (v) => ({ ...v, securityContext: { runAsUser: 0 } }), /runAsUser/],
+            ["metrics on the app port", (v) => ({ ...v, metricsPort: v.port }), /metricsPort \(8000\) must differ from port/],
+            ["a preStop sleep as long as the grace period", (v) => ({ ...v, preStopSleepSeconds: 20, terminationGracePeriodSeconds: 20 }), /preStopSleepSeconds must be shorter/],
         ];
         for (const [what, mutate, message] of bad) {
             it(`rejects ${what}`, () => {
@@ -305,8 +348,9 @@ describe("chart charts/apfa rendered by helm", function () {
 
 interface PodSpec {
     automountServiceAccountToken: boolean;
+    terminationGracePeriodSeconds?: number;
     nodeSelector?: Record<string, string>;
-    securityContext: { runAsNonRoot: boolean; runAsUser: number; seccompProfile: unknown };
+    securityContext: { runAsNonRoot: boolean; runAsUser: number; runAsGroup?: number; seccompProfile: unknown };
     topologySpreadConstraints: { topologyKey: string; whenUnsatisfiable: string; labelSelector: { matchLabels: Record<string, string> } }[];
     containers: {
         image: string;
@@ -317,6 +361,7 @@ interface PodSpec {
         livenessProbe?: { httpGet?: { path: string; port: string | number } };
         startupProbe?: { httpGet?: { path: string; port: string | number } };
         securityContext: { allowPrivilegeEscalation: boolean; readOnlyRootFilesystem: boolean; privileged: boolean; capabilities: unknown };
+        lifecycle?: unknown;
     }[];
 }
 

@@ -18,10 +18,10 @@ import { PROJECT_ROOT } from "../scripts/synth/stack-config";
 import { parseConfig, SLOTS, type GcpConfig, type Slot } from "../src/config";
 import { CHART_PATH, chartValues } from "../src/kubernetes";
 import { releaseName, serviceName } from "../src/kubernetes/names";
-import { gkeChartValues } from "../src/targets/gcp";
+import { gkeChartValues, gkeDrain } from "../src/targets/gcp";
 import { gcpBackendPolicySchema, healthCheckPolicySchema } from "./fixtures/gcp/gke-policy-schemas";
 import { hasModel, manifestOf, validateManifest } from "./helpers/k8s-validate";
-import { find, ofType, type Plan, readStackFile, synthStack } from "./helpers/synth";
+import { find, ofType, type Plan, readSampleStack, synthStack } from "./helpers/synth";
 import { requireTool } from "./helpers/tools";
 
 const STACK = "prod-gcp";
@@ -34,7 +34,7 @@ const NAMESPACE = "apfa";
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function prodGcpConfig(): GcpConfig {
-    const config = parseConfig({ values: readStackFile(STACK), project: "apfa", stack: STACK });
+    const config = parseConfig({ values: readSampleStack(STACK), project: "apfa", stack: STACK });
     assert.equal(config.cloud, "gcp");
     return config as GcpConfig;
 }
@@ -87,10 +87,38 @@ describe("prod-gcp: chart and manifests through their real validators", function
         }
     });
 
-    it("the program passes each slot exactly chartValues() plus the GKE node selector", () => {
+    it("the program passes each slot exactly chartValues() with GKE's drain timing and node selector", () => {
         const config = prodGcpConfig();
         for (const slot of SLOTS) {
-            assert.deepEqual(values[slot], chartValues(config, slot, gkeChartValues()));
+            assert.deepEqual(values[slot], chartValues(config, slot, { drain: gkeDrain(config.gcp), values: gkeChartValues() }));
+        }
+    });
+
+    it("helm renders GKE's drain timing: a 35 s preStop sleep and an 80 s grace period (35 + 30 s draining + 10 s APFA + 5 s)", () => {
+        for (const slot of SLOTS) {
+            const pod = deployment(slot).spec.template.spec as Json;
+            assert.equal(pod.terminationGracePeriodSeconds, 80);
+            assert.deepEqual(pod.containers[0].lifecycle, { preStop: { sleep: { seconds: 35 } } });
+        }
+    });
+
+    it("Prometheus scrapes the port the headless Service exposes, which is the container's metrics port, which only scrapers may reach", () => {
+        const policy = ofType(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => (r.inputs as Json).metadata.name === "apfa");
+        const scraperPorts = ((policy?.inputs as Json).spec.ingress as Json[])
+            .filter((rule) => rule.from.some((peer: Json) => peer.podSelector?.matchLabels?.["apfa.io/scrapes-apfa"] === "true"))
+            .flatMap((rule) => rule.ports.map((p: Json) => p.port));
+        const prometheusYml = Object.values(find(plan, "kubernetes:core/v1:ConfigMap", `${NAME}-apfa-prometheus-files`).inputs.data as Record<string, string>).find((t) =>
+            t.includes("dns_sd_configs"),
+        ) as string;
+        for (const slot of SLOTS) {
+            const headless = rendered[slot].find((m) => m.kind === "Service" && m.metadata.name === `${serviceName(slot)}-headless`) as Json;
+            const [port] = headless.spec.ports as Json[];
+            const container = deployment(slot).spec.template.spec.containers[0] as Json;
+            const containerPort = (container.ports as Json[]).find((p) => p.name === port.targetPort)?.containerPort;
+            assert.equal(containerPort, port.port);
+            assert.equal(port.port, 9100);
+            assert.ok(prometheusYml.includes(`port: ${port.port}`), "prometheus.yml scrapes that port");
+            assert.deepEqual(scraperPorts, [port.port]);
         }
     });
 
@@ -148,7 +176,7 @@ describe("prod-gcp: chart and manifests through their real validators", function
 
     it("the HealthCheckPolicy probes what the slot's Pods serve: the Service the route uses, the container port, the readiness path", () => {
         const policies = ofType(plan, "kubernetes:networking.gke.io/v1:HealthCheckPolicy").map((r) => r.inputs as Json);
-        const [route] = ofType(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
+        const route = find(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", `${NAME}-apfa-route`);
         const backendRefs = (route.inputs as Json).spec.rules[0].backendRefs as Json[];
         for (const slot of SLOTS) {
             const svc = service(slot);

@@ -12,7 +12,9 @@ import { gcpBackendPolicySchema, healthCheckPolicySchema } from "./fixtures/gcp/
 import { GKE_AUTH_EXEC_API_VERSION, GKE_AUTH_PLUGIN, gkeContextName, gkeKubeconfig } from "../src/targets/gcp/kubeconfig";
 import { gcpLabels, identityLabels, labelKeyCollisions, sanitizeLabelKey, sanitizeLabelValue } from "../src/targets/gcp/labels";
 import { gcpName } from "../src/targets/gcp/names";
-import { GKE_GATEWAY_CLASSES, isExternalGatewayClass, needsProxyOnlySubnet, overlappingRanges } from "../src/targets/gcp/network";
+import { GKE_GATEWAY_CLASSES, isExternalGatewayClass, isGlobalGatewayClass, needsProxyOnlySubnet, overlappingRanges } from "../src/targets/gcp/network";
+import { NODE_SERVICE_ACCOUNT_ROLES } from "../src/targets/gcp/infra";
+import { certificateNames, certmapAnnotations } from "../src/targets/gcp/certificate";
 
 /** GCP's label rules (keys and values), from the Resource Manager documentation. */
 const GCP_LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -200,7 +202,43 @@ describe("gcp target: pure helpers", () => {
                 assert.equal(config.gcp.deletionProtection, true);
                 assert.equal(config.gcp.connectionDrainingSeconds, 30);
                 assert.equal(config.gcp.masterAuthorizedCidrs, undefined);
+                assert.equal(config.gcp.masterCidr, undefined, "no peering range: the control plane is reached through Private Service Connect");
+                assert.equal(config.gcp.tls, undefined);
             }
+        });
+
+        it("a production stack must have TLS (or say TLS ends in front of it); TLS needs a global Gateway class", () => {
+            const production = { ...gcpBase, "apfa:tags": { environment: "production" } };
+            assert.deepEqual(problems(production), [
+                "apfa:gcp.tls: required for a stack tagged environment: production, which serves users over HTTPS only " +
+                    "(or set apfa:allowPlainHttp to true if TLS ends in front of this stack)",
+            ]);
+            assert.deepEqual(problems({ ...production, "apfa:allowPlainHttp": true }), []);
+            assert.deepEqual(problems({ ...production, "apfa:gcp": { tls: { domainName: "apfa.example.com" } } }), []);
+            assert.deepEqual(problems({ ...production, "apfa:gcp": { tls: { domainName: "apfa.example.com" }, gatewayClass: "gke-l7-gxlb" } }), []);
+            assert.deepEqual(problems({ ...production, "apfa:gcp": { tls: { domainName: "apfa.example.com" }, gatewayClass: "gke-l7-rilb" } }), [
+                "apfa:gcp.tls: needs a global Gateway class (gke-l7-global-external-managed or gke-l7-gxlb); gke-l7-rilb cannot use a Certificate Manager certificate map",
+            ]);
+            assert.match(problems({ ...gcpBase, "apfa:gcp": { tls: { domainName: "APFA.example.com" } } })[0], /^apfa:gcp\.tls\.domainName: expected a lower-case DNS name/);
+        });
+
+        it("only the global classes can take a certificate map", () => {
+            assert.deepEqual(GKE_GATEWAY_CLASSES.filter(isGlobalGatewayClass), ["gke-l7-global-external-managed", "gke-l7-gxlb"]);
+        });
+
+        it("the nodes get GKE's least-privilege node role and Artifact Registry reader, nothing else", () => {
+            assert.deepEqual([...NODE_SERVICE_ACCOUNT_ROLES].sort(), ["roles/artifactregistry.reader", "roles/container.defaultNodeServiceAccount"]);
+        });
+
+        it("certificate resources get valid Certificate Manager names, and the Gateway the certmap annotation", () => {
+            fc.assert(
+                fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{0,80}$/), (prefix) => {
+                    for (const name of Object.values(certificateNames(prefix))) {
+                        assert.match(name, /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/);
+                    }
+                }),
+            );
+            assert.deepEqual(certmapAnnotations("m"), { "networking.gke.io/certmap": "m" });
         });
 
         it("Autopilot is refused with the reason and what to do", () => {

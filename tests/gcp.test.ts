@@ -4,8 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 
-import { METRICS_REDIRECT } from "../src/kubernetes/routing";
-import { gkeExposureWarnings } from "../src/targets/gcp";
+import { GKE_PRESTOP_SECONDS, gkeDrain, gkeExposureWarnings } from "../src/targets/gcp";
+import { CERTMAP_ANNOTATION, certificateNames, dnsRecordLine } from "../src/targets/gcp/certificate";
 import { gcpBackendPolicySchema, healthCheckPolicySchema } from "./fixtures/gcp/gke-policy-schemas";
 import {
     changedResources,
@@ -48,6 +48,16 @@ function gcpOverride(changes: Record<string, unknown>): Record<string, unknown> 
     return { "apfa:gcp": { ...section, ...changes } };
 }
 
+/**
+ * A regional Gateway class: those cannot use a certificate map, so the stack goes without TLS and
+ * says so (allowPlainHttp), as a user of an internal or regional class would.
+ */
+function regionalOverride(gatewayClass: string, changes: Record<string, unknown> = {}): Record<string, unknown> {
+    return { ...gcpOverride({ gatewayClass, tls: undefined, ...changes }), "apfa:allowPlainHttp": true };
+}
+
+const TLS = { domainName: "apfa.example.com" };
+
 function releaseOverride(changes: Record<string, unknown>): Record<string, unknown> {
     const section = readStackFile(STACK)["apfa:release"] as Record<string, unknown>;
     return { "apfa:release": { ...section, ...changes } };
@@ -61,7 +71,7 @@ function inputs(r: PlannedResource): Json {
 
 
 function routeBackends(plan: Plan): Json[] {
-    const [route] = ofType(plan, T.route);
+    const route = find(plan, T.route, `${NAME}-apfa-route`);
     return inputs(route).spec.rules[0].backendRefs;
 }
 
@@ -126,7 +136,7 @@ describe("prod-gcp stack (GKE target)", function () {
         });
 
         it("adds a REGIONAL_MANAGED_PROXY subnet for a regional class, before the Gateway", () => {
-            const regional = synthStack(STACK, gcpOverride({ gatewayClass: "gke-l7-regional-external-managed" }));
+            const regional = synthStack(STACK, regionalOverride("gke-l7-regional-external-managed"));
             const proxy = find(regional, T.subnet, `${NAME}-proxy-only`);
             assert.equal(inputs(proxy).purpose, "REGIONAL_MANAGED_PROXY");
             assert.equal(inputs(proxy).role, "ACTIVE");
@@ -180,13 +190,18 @@ describe("prod-gcp stack (GKE target)", function () {
             assert.equal(cluster.ipAllocationPolicy.servicesSecondaryRangeName, "services");
         });
 
-        it("has private nodes with a public, IAM-authenticated control-plane endpoint", () => {
-            assert.deepEqual(cluster.privateClusterConfig, {
+        it("has private nodes with a public, IAM-authenticated control-plane endpoint, reached through Private Service Connect (no peering range)", () => {
+            assert.deepEqual(cluster.privateClusterConfig, { enablePrivateNodes: true, enablePrivateEndpoint: false });
+            assert.equal(cluster.masterAuthorizedNetworksConfig, undefined);
+        });
+
+        it("keeps a legacy VPC-peering control-plane range only when the stack names one (an existing cluster's)", () => {
+            const legacy = synthStack(STACK, gcpOverride({ masterCidr: "172.16.0.0/28" }));
+            assert.deepEqual(inputs(find(legacy, T.cluster, `${NAME}-gke`)).privateClusterConfig, {
                 enablePrivateNodes: true,
                 enablePrivateEndpoint: false,
                 masterIpv4CidrBlock: "172.16.0.0/28",
             });
-            assert.equal(cluster.masterAuthorizedNetworksConfig, undefined);
         });
 
         it("limits the control plane to authorized networks when configured", () => {
@@ -271,16 +286,10 @@ describe("prod-gcp stack (GKE target)", function () {
     });
 
     describe("node identity: least privilege", () => {
-        const EXPECTED_ROLES = [
-            "roles/artifactregistry.reader",
-            "roles/logging.logWriter",
-            "roles/monitoring.metricWriter",
-            "roles/monitoring.viewer",
-            "roles/stackdriver.resourceMetadata.writer",
-        ];
+        const EXPECTED_ROLES = ["roles/artifactregistry.reader", "roles/container.defaultNodeServiceAccount"];
         const EMAIL = `${NAME}-nodes@apfa-prod.iam.gserviceaccount.com`;
 
-        it("a dedicated service account holds exactly the five node roles, and no owner/editor", () => {
+        it("a dedicated service account holds exactly GKE's default node role and Artifact Registry reader, and no owner/editor", () => {
             const sa = find(plan, T.serviceAccount, `${NAME}-node-sa`);
             assert.equal(inputs(sa).accountId, `${NAME}-nodes`);
             const bindings = ofType(plan, T.iamMember);
@@ -345,7 +354,7 @@ describe("prod-gcp stack (GKE target)", function () {
         it("puts the Gateway on the configured GKE class", () => {
             const [gateway] = ofType(plan, T.gateway);
             assert.equal(inputs(gateway).spec.gatewayClassName, "gke-l7-global-external-managed");
-            const rilb = synthStack(STACK, gcpOverride({ gatewayClass: "gke-l7-rilb" }));
+            const rilb = synthStack(STACK, regionalOverride("gke-l7-rilb"));
             assert.equal(inputs(ofType(rilb, T.gateway)[0]).spec.gatewayClassName, "gke-l7-rilb");
         });
 
@@ -372,12 +381,27 @@ describe("prod-gcp stack (GKE target)", function () {
             assert.deepEqual(preview.outputs.weights, { blue: 90, green: 10 });
         });
 
-        it("redirects APFA's metrics path at the Gateway instead of forwarding it", () => {
-            const [route] = ofType(plan, T.route);
-            assert.deepEqual(inputs(route).spec.rules[1], {
-                matches: [{ path: { type: "PathPrefix", value: "/metrics" } }],
-                filters: [{ type: "RequestRedirect", requestRedirect: { ...METRICS_REDIRECT } }],
-            });
+        it("sends users only to the slots' app port: no backend is the metrics port or the headless Service", () => {
+            for (const route of ofType(plan, T.route)) {
+                for (const rule of inputs(route).spec.rules) {
+                    for (const ref of rule.backendRefs ?? []) {
+                        assert.equal(ref.port, 8000);
+                        assert.match(ref.name, /^apfa-(blue|green)$/);
+                    }
+                }
+            }
+        });
+
+        it("gives APFA GKE's drain timing: a 35 s preStop sleep and a grace period of preStop + connection draining + APFA's drain + 5 s", () => {
+            for (const release of ofType(plan, T.release)) {
+                assert.equal(inputs(release).values.preStopSleepSeconds, 35);
+                assert.equal(inputs(release).values.terminationGracePeriodSeconds, 35 + 30 + 10 + 5);
+            }
+            const longDrain = synthStack(STACK, gcpOverride({ connectionDrainingSeconds: 120 }));
+            for (const release of ofType(longDrain, T.release)) {
+                assert.equal(inputs(release).values.terminationGracePeriodSeconds, 35 + 120 + 10 + 5);
+            }
+            assert.deepEqual(gkeDrain({ connectionDrainingSeconds: 30 }), { preStopSleepSeconds: GKE_PRESTOP_SECONDS, loadBalancerDrainSeconds: 30 });
         });
 
         it("installs the chart once per slot with that slot's image, on the APFA node pool", () => {
@@ -391,6 +415,7 @@ describe("prod-gcp stack (GKE target)", function () {
                 assert.equal(values.image, images[slot].image);
                 assert.deepEqual(values.nodeSelector, { "apfa.io/node-pool": "apfa" });
                 assert.equal(values.port, 8000);
+                assert.equal(values.metricsPort, 9100);
                 assert.equal(values.healthPath, "/health");
                 assert.equal(values.autoscaling.minReplicas, 4);
                 assert.equal(values.autoscaling.maxReplicas, 16);
@@ -403,12 +428,21 @@ describe("prod-gcp stack (GKE target)", function () {
             assert.deepEqual(changedResources(plan, green), [`${T.release}::${NAME}-apfa-green`]);
         });
 
-        it("admits APFA's port only from Google's load-balancer ranges (and Prometheus)", () => {
+        it("admits APFA's app port only from Google's load-balancer ranges, and the metrics port only from Prometheus", () => {
             const [policy] = ofType(plan, T.networkPolicy).filter((r) => inputs(r).metadata.name === "apfa");
             assert.ok(policy, "an APFA NetworkPolicy");
             const fromBlocks = inputs(policy).spec.ingress[0].from.map((p: Json) => p.ipBlock.cidr);
             assert.deepEqual(fromBlocks, ["35.191.0.0/16", "130.211.0.0/22"]);
-            const regional = synthStack(STACK, gcpOverride({ gatewayClass: "gke-l7-regional-external-managed" }));
+            assert.deepEqual(inputs(policy).spec.ingress[0].ports, [{ protocol: "TCP", port: 8000 }]);
+            assert.deepEqual(inputs(policy).spec.ingress[1], {
+                from: [{ podSelector: { matchLabels: { "apfa.io/scrapes-apfa": "true" } } }],
+                ports: [{ protocol: "TCP", port: 9100 }],
+            });
+            assert.ok(
+                ofType(plan, T.networkPolicy).some((r) => inputs(r).metadata.name === "default-deny" && inputs(r).spec.policyTypes.join() === "Ingress,Egress"),
+                "the namespace denies by default",
+            );
+            const regional = synthStack(STACK, regionalOverride("gke-l7-regional-external-managed"));
             const [regionalPolicy] = ofType(regional, T.networkPolicy).filter((r) => inputs(r).metadata.name === "apfa");
             assert.deepEqual(
                 inputs(regionalPolicy).spec.ingress[0].from.map((p: Json) => p.ipBlock.cidr),
@@ -480,7 +514,7 @@ describe("prod-gcp stack (GKE target)", function () {
         });
 
         it("the trafficUrn output names that route", () => {
-            const [route] = ofType(plan, T.route);
+            const route = find(plan, T.route, `${NAME}-apfa-route`);
             assert.equal(plan.outputs.trafficUrn, route.urn);
         });
     });
@@ -506,14 +540,84 @@ describe("prod-gcp stack (GKE target)", function () {
         it("are logged on `pulumi up`: the public control plane for the stack file, both on rilb, none when restricted and external", function () {
             this.timeout(120_000);
             assert.deepEqual(synthWarnings(STACK), gkeExposureWarnings({ masterAuthorizedCidrs: undefined, gatewayClass: "gke-l7-global-external-managed" }));
-            assert.equal(synthWarnings(STACK, gcpOverride({ gatewayClass: "gke-l7-rilb" })).length, 2);
+            assert.equal(synthWarnings(STACK, regionalOverride("gke-l7-rilb")).length, 2);
             assert.deepEqual(synthWarnings(STACK, gcpOverride({ masterAuthorizedCidrs: ["198.51.100.0/24"] })), []);
+        });
+    });
+
+    describe("HTTPS (apfa:gcp.tls): a Google-managed certificate in a Certificate Manager map", () => {
+        let tlsPlan: Plan;
+        before(() => {
+            tlsPlan = synthStack(STACK, gcpOverride({ tls: TLS }));
+        });
+
+        it("authorises the domain by DNS, and issues a managed certificate for it with that authorisation", () => {
+            const names = certificateNames(NAME);
+            const auth = find(tlsPlan, "gcp:certificatemanager/dnsAuthorization:DnsAuthorization", `${NAME}-tls-dns-auth`);
+            assert.deepEqual([inputs(auth).name, inputs(auth).domain, inputs(auth).project], [names.dnsAuthorization, "apfa.example.com", "apfa-prod"]);
+            const cert = find(tlsPlan, "gcp:certificatemanager/certificate:Certificate", `${NAME}-tls-cert`);
+            assert.equal(inputs(cert).scope, "DEFAULT");
+            assert.deepEqual(inputs(cert).managed, { domains: ["apfa.example.com"], dnsAuthorizations: [`${NAME}-tls-dns-auth-id`] });
+        });
+
+        it("maps the host name to the certificate and names the map in the Gateway's certmap annotation, the Gateway waiting for the entry", () => {
+            const names = certificateNames(NAME);
+            const map = find(tlsPlan, "gcp:certificatemanager/certificateMap:CertificateMap", `${NAME}-tls-certmap`);
+            const entry = find(tlsPlan, "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry", `${NAME}-tls-certmap-entry`);
+            assert.equal(inputs(map).name, names.map);
+            assert.deepEqual([inputs(entry).map, inputs(entry).hostname, inputs(entry).certificates], [names.map, "apfa.example.com", [`${NAME}-tls-cert-id`]]);
+            const gateway = find(tlsPlan, T.gateway, `${NAME}-apfa-gateway`);
+            assert.equal(inputs(gateway).metadata.annotations[CERTMAP_ANNOTATION], names.map);
+            assert.equal(CERTMAP_ANNOTATION, "networking.gke.io/certmap");
+            assert.ok(gateway.options.dependsOn.includes(entry.urn));
+        });
+
+        it("listens on 443 with no tls block (the map provides the certificate) and redirects port 80 to HTTPS", () => {
+            const gateway = find(tlsPlan, T.gateway, `${NAME}-apfa-gateway`);
+            assert.deepEqual(inputs(gateway).spec.listeners, [
+                { name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" } } },
+                { name: "https", protocol: "HTTPS", port: 443, allowedRoutes: { namespaces: { from: "Same" } } },
+            ]);
+            assert.deepEqual(inputs(find(tlsPlan, T.route, `${NAME}-apfa-route`)).spec.parentRefs, [{ name: "apfa", sectionName: "https" }]);
+            const redirect = find(tlsPlan, T.route, `${NAME}-apfa-https-redirect`);
+            assert.deepEqual(inputs(redirect).spec.rules[0].filters, [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }]);
+            assert.equal(tlsPlan.outputs.url, "https://apfa.example.com");
+        });
+
+        it("outputs where the A record must point and the CNAME record that authorises the certificate", () => {
+            const target = tlsPlan.outputs.target as Json;
+            assert.equal(target.gatewayAddress, "203.0.113.80");
+            assert.equal(typeof target.certificateDnsRecord, "string");
+            assert.equal(
+                dnsRecordLine({ name: "_acme-challenge.apfa.example.com.", type: "CNAME", data: "abc.1.authorize.certificatemanager.goog." }, "a", "p"),
+                "_acme-challenge.apfa.example.com. CNAME abc.1.authorize.certificatemanager.goog.",
+            );
+            assert.match(dnsRecordLine(undefined, "apfa-prod-gcp-dns-auth", "apfa-prod"), /gcloud certificate-manager dns-authorizations describe apfa-prod-gcp-dns-auth --project apfa-prod/);
+        });
+
+        it("plain HTTP without TLS: no certificate resources, no redirect, url is http://<address>", () => {
+            const plain = synthStack(STACK, { ...gcpOverride({ tls: undefined }), "apfa:allowPlainHttp": true });
+            assert.equal(plain.resources.filter((r) => r.type.startsWith("gcp:certificatemanager/")).length, 0);
+            assert.equal(ofType(plain, T.route).length, 1);
+            assert.equal(plain.outputs.url, "http://203.0.113.80");
+            assert.equal((plain.outputs.target as Json).certificateDnsRecord, undefined);
         });
     });
 
     describe("config errors stop the run before any resource", () => {
         it("Autopilot is refused", () => {
             assert.match(synthError(STACK, gcpOverride({ autopilot: true })), /apfa:gcp\.autopilot: Autopilot is not supported/);
+        });
+
+        it("a production stack without TLS is refused unless allowPlainHttp says TLS ends in front of it", () => {
+            const message = synthError(STACK, { ...gcpOverride({ tls: undefined }), "apfa:allowPlainHttp": null });
+            assert.match(message, /apfa:gcp\.tls: required for a stack tagged environment: production, which serves users over HTTPS only/);
+            assert.ok(synthStack(STACK, { ...gcpOverride({ tls: undefined }), "apfa:allowPlainHttp": true }).resources.length > 0);
+        });
+
+        it("TLS with a regional Gateway class is refused: certificate maps need a global load balancer", () => {
+            const message = synthError(STACK, gcpOverride({ tls: TLS, gatewayClass: "gke-l7-regional-external-managed" }));
+            assert.match(message, /apfa:gcp\.tls: needs a global Gateway class \(gke-l7-global-external-managed or gke-l7-gxlb\)/);
         });
     });
 });

@@ -25,7 +25,8 @@ import { monitoringArtifacts } from "../src/monitoring/artifacts";
 import { dashboardExpressions, dashboards } from "../src/monitoring/dashboards";
 import { APFA_JOB, PROMETHEUS_JOB, prometheusArgs } from "../src/monitoring/prometheus";
 import { RECORDED, alertingRulesOf, ruleGroups } from "../src/monitoring/rules";
-import { freePort, ProcessGroup, startReferenceApp, waitFor, waitForHttp, type RunningProcess } from "./helpers/processes";
+import { ProcessGroup, startReferenceApp, waitFor, type RunningProcess } from "./helpers/processes";
+import { startPrometheus } from "./helpers/prometheus";
 import { requireTool } from "./helpers/tools";
 
 const BLUE_ERROR_RATIO = 0.25;
@@ -120,19 +121,19 @@ describe("monitoring: a real Prometheus on the generated config and rules", func
             green: { kind: "dns", name: "apfa-green", port: 8000 },
         };
         const artifacts = monitoringArtifacts({ settings, app: { metricsPath: "/metrics" }, discovery, externalLabels: { stack: "test" } }, "unused");
-        const port = await freePort();
-        prometheusUrl = `http://127.0.0.1:${port}`;
-        fs.mkdirSync(path.join(dir, "rules"));
-        fs.writeFileSync(
-            path.join(dir, "prometheus.yml"),
-            pointDiscoveryAtLoopback(artifacts.prometheusYml, { "apfa-blue": apps.blue.metricsPort, "apfa-green": apps.green.metricsPort }, port),
-        );
-        fs.writeFileSync(path.join(dir, "rules", "apfa.rules.yml"), artifacts.rulesYml);
-
-        // The generated command line, with only the paths and listen address of this machine.
-        const args = prometheusArgs(settings, { configFile: path.join(dir, "prometheus.yml"), dataDir: path.join(dir, "data") }, `127.0.0.1:${port}`);
-        prometheus = procs.start("prometheus", prometheusBin, args);
-        await waitForHttp(`${prometheusUrl}/-/ready`, { process: prometheus, timeoutMs: 20000 });
+        const work = dir;
+        fs.mkdirSync(path.join(work, "rules"));
+        fs.writeFileSync(path.join(work, "rules", "apfa.rules.yml"), artifacts.rulesYml);
+        const configFile = path.join(work, "prometheus.yml");
+        // On a free port (its self-scrape target names it), retried on another if it was taken meanwhile.
+        ({ proc: prometheus, url: prometheusUrl } = await startPrometheus(procs, prometheusBin, configFile, (port) => {
+            fs.writeFileSync(
+                configFile,
+                pointDiscoveryAtLoopback(artifacts.prometheusYml, { "apfa-blue": apps.blue.metricsPort, "apfa-green": apps.green.metricsPort }, port),
+            );
+            // The generated command line, with only the paths and listen address of this machine.
+            return prometheusArgs(settings, { configFile, dataDir: path.join(work, `data-${port}`) }, `127.0.0.1:${port}`);
+        }));
     });
 
     after(async () => {

@@ -11,12 +11,17 @@
  *   it moves no request.
  * - The scale-down after the rollback window (`apfa:release.<old slot>.scaledDown`) is honoured by
  *   the target: it changes the old slot's workload and never the traffic resource.
+ * - A capacity write (the slots' replica floors, before each shift) never touches the traffic
+ *   resource and moves no weight.
+ *
+ * The states carry the replica floors a release on these stacks would record (blue serving 16:
+ * pinned at 16; green 8 before 50 %, 16 before 100 %).
  */
 import * as assert from "node:assert/strict";
 
 import { listStacks, readStackFile } from "../scripts/synth/stack-config";
 import { parseReleaseState, type ReleaseState } from "../src/config";
-import { completeState, promoteState, rollbackState, startState, stepState, withProgress } from "../tools/release/state";
+import { completeState, promoteState, rollbackState, startState, stepState, withFloors, withProgress } from "../tools/release/state";
 import { changedResources, synthStack, type Plan } from "./helpers/synth";
 
 const NEW_IMAGE = "registry.example.com/apfa:9.9.9";
@@ -35,18 +40,21 @@ function states(stack: string) {
         trafficUrn: "urn:placeholder",
         now: T0,
     });
-    const atFifty = stepState(started, 1, T0);
+    const atTen = stepState(withFloors(started, { blue: 16 }), 0, T0);
+    // The capacity write before 50 %: green's floor, same weights.
+    const atTenWithCapacity = withFloors(atTen, { green: 8 });
+    const atFifty = stepState(atTenWithCapacity, 1, T0);
     const recorded = withProgress(atFifty, {
         lastAnalysis: { at: "2026-07-26T10:20:00Z", decision: "continue", reasons: ["error ratio 0.00 %"] },
         driver: { host: "ci", pid: 42, heartbeatAt: "2026-07-26T10:20:00Z" },
     });
     const rolledBack = rollbackState(atFifty, "test");
-    const atHundred = stepState(started, 2, T0);
+    const atHundred = stepState(withFloors(atFifty, { green: 16 }), 2, T0);
     const promoted = promoteState(atHundred, T0, 60);
     // Inside the rollback window: the old slot still runs, active flips back to it.
     const rolledBackAfterPromotion = rollbackState(promoted, "test");
     const completed = completeState(promoted, T0);
-    return { atFifty, recorded, rolledBack, atHundred, promoted, rolledBackAfterPromotion, completed };
+    return { atTen, atTenWithCapacity, atFifty, recorded, rolledBack, atHundred, promoted, rolledBackAfterPromotion, completed };
 }
 
 function plan(stack: string, release: ReleaseState): Plan {
@@ -91,7 +99,21 @@ describe("release transitions in the real program (offline synth)", function () 
                 const traffic = before.resources.find((r) => r.urn === before.outputs.trafficUrn);
                 assert.ok(changed.length > 0, "scaledDown is ignored by the target");
                 assert.ok(traffic && !changed.some((c) => c.endsWith(`${traffic.type}::${traffic.name}`)), changed.join("\n"));
-                assert.ok(changed.every((c) => /blue/.test(c)), `only the old (blue) slot changes:\n${changed.join("\n")}`);
+                // Besides the old (blue) slot, only what clearing the new slot's floor changes (its autoscaler's minimum).
+                const floorCleared = changedResources(before, plan(stack, withFloors(s.promoted, { green: undefined })));
+                const other = changed.filter((c) => !/blue/.test(c) && !floorCleared.includes(c));
+                assert.deepEqual(other, [], `only the old (blue) slot and the new slot's minimum change:\n${changed.join("\n")}`);
+            });
+
+            it("a capacity write (replica floors before a shift) never changes the traffic resource nor the weights", () => {
+                const before = plan(stack, s.atTen);
+                const after = plan(stack, s.atTenWithCapacity);
+                const traffic = before.resources.find((r) => r.urn === before.outputs.trafficUrn);
+                assert.ok(traffic, `no resource has the trafficUrn output ${String(before.outputs.trafficUrn)}`);
+                const changed = changedResources(before, after);
+                assert.ok(!changed.some((c) => c.endsWith(`${traffic.type}::${traffic.name}`)), changed.join("\n"));
+                assert.ok(changed.every((c) => /green/.test(c)), `only the receiving (green) slot changes:\n${changed.join("\n")}`);
+                assert.deepEqual(after.outputs.weights, before.outputs.weights);
             });
         });
     }

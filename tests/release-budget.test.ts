@@ -59,6 +59,16 @@ describe("rollback time budget", () => {
         assert.ok(cloudwatch.detection.some((t) => t.name === "ALB publishes the minute's data point" && t.seconds === 60));
     });
 
+    it("names what it leaves out: the analysis pauses during whole-stack updates (steps; on autoscaled targets the capacity update too)", () => {
+        const aws = load("prod-aws");
+        const dev = load("dev");
+        const onAws = rollbackBudget("prod-aws", aws.config, aws.rollout, inputs);
+        const onDev = rollbackBudget("dev", dev.config, dev.rollout, inputs);
+        assert.match(onAws.notCounted.join("\n"), /the capacity update that sets the replica floors before it/);
+        assert.doesNotMatch(onDev.notCounted.join("\n"), /capacity/);
+        assert.ok(formatBudget(onAws).some((l) => l.startsWith("  not counted: a failure that starts while a whole-stack `pulumi up` runs")));
+    });
+
     it("a measured program run time replaces the assumed one", () => {
         const { config, rollout } = load("prod-gcp");
         const budget = rollbackBudget("prod-gcp", config, rollout, { ...inputs, programSeconds: 2.34 });

@@ -58,6 +58,35 @@ describe("release config (apfa:rollout, apfa:release)", () => {
         assert.match(problems(docker({ "apfa:release": { active: "blue", blue: { scaledDown: true } } })).join("\n"), /apfa:release\.blue\.scaledDown/);
     });
 
+    it("a slot's replica floor (apfa:release.<slot>.minReplicas) is a whole number ≥ 1 and at most apfa:scaling.maxReplicas", () => {
+        const aws = (release: Record<string, unknown>, scaling?: Record<string, unknown>) => () =>
+            parseConfig({
+                values: {
+                    "apfa:cloud": "aws",
+                    "aws:region": "eu-west-1",
+                    "apfa:release": { active: "blue", blue: { image: "registry.example.com/apfa:1" }, ...release },
+                    ...(scaling ? { "apfa:scaling": scaling } : {}),
+                },
+                project: "apfa",
+                stack: "t",
+            });
+        const config = parseConfig({ values: { "apfa:cloud": "docker", "apfa:release": { green: { minReplicas: 8 } } }, project: "apfa", stack: "t" });
+        assert.equal(config.release.green.minReplicas, 8);
+        assert.equal(config.release.blue.minReplicas, undefined, "unset by default");
+        assert.deepEqual(problems(aws({ green: { minReplicas: 16 } })), [], "equal to the default maximum 16");
+        assert.deepEqual(problems(aws({ green: { minReplicas: 17 } })), [
+            "apfa:release.green.minReplicas: 17 is above apfa:scaling.maxReplicas (16); a slot's replica floor must be at most its maximum",
+        ]);
+        assert.deepEqual(problems(aws({ blue: { image: "registry.example.com/apfa:1", minReplicas: 10 } }, { maxReplicas: 8 })), [
+            "apfa:release.blue.minReplicas: 10 is above apfa:scaling.maxReplicas (8); a slot's replica floor must be at most its maximum",
+        ]);
+        assert.deepEqual(problems(aws({ blue: { image: "registry.example.com/apfa:1", minReplicas: 10 } }, { minReplicas: 2, maxReplicas: 10 })), []);
+        assert.match(problems(aws({ green: { minReplicas: 0 } })).join("\n"), /^apfa:release\.green\.minReplicas: /m);
+        assert.match(problems(aws({ green: { minReplicas: 2.5 } })).join("\n"), /^apfa:release\.green\.minReplicas: /m);
+        // An invalid apfa:scaling hides nothing: its own problem is reported, the floor rule waits for a valid maximum.
+        assert.match(problems(aws({ green: { minReplicas: 17 } }, { maxReplicas: 0 })).join("\n"), /^apfa:scaling\.maxReplicas: /m);
+    });
+
     it("the recorded release is validated: phase, times, slots", () => {
         const progress = {
             id: "20260726-100000-green",

@@ -9,7 +9,7 @@ import { contextFromValues, loadContext } from "../tools/release/context";
 import { MemoryEventLog } from "../tools/release/events";
 import { EXIT, ReleaseMachine } from "../tools/release/machine";
 import { deploysDifferently } from "../tools/release/state";
-import { FakeClock, FakeStack, LinesReporter, ScriptedMetrics, TRAFFIC_URN, type StackOp } from "./fixtures/release/fakes";
+import { FakeClock, FakeReplicas, FakeStack, LinesReporter, ScriptedMetrics, TRAFFIC_URN, type StackOp } from "./fixtures/release/fakes";
 
 const OLD = "registry.example.com/apfa:1.0.0";
 const NEW = "registry.example.com/apfa:2.0.0";
@@ -21,6 +21,8 @@ interface ScenarioOptions {
     readonly release?: unknown;
     readonly rollout?: unknown;
     readonly cloud?: "docker" | "aws";
+    /** Ready replicas per slot from a {@link FakeReplicas} with these base counts (aws: autoscaled 4..16). */
+    readonly replicas?: { readonly blue: number; readonly green: number };
 }
 
 function scenario(options: ScenarioOptions = {}) {
@@ -35,12 +37,16 @@ function scenario(options: ScenarioOptions = {}) {
     }
     const stack = new FakeStack(options.cloud === "aws" ? "prod-aws" : "dev", values, clock);
     const metrics = new ScriptedMetrics(stack);
+    const replicas = new FakeReplicas(stack, clock, { minReplicas: 4, maxReplicas: 16 }, { ...(options.replicas ?? { blue: 2, green: 2 }) });
+    if (options.replicas) {
+        metrics.health_ = replicas.health;
+    }
     const reporter = new LinesReporter();
     const events = new MemoryEventLog();
     const context = contextFromValues(stack.stack, values);
     const machine = (pid = 100) =>
         new ReleaseMachine({ driver: stack, clock, events, reporter, metrics: async () => metrics, identity: { host: "ci-runner", pid } }, context);
-    return { clock, stack, metrics, reporter, events, machine };
+    return { clock, stack, metrics, replicas, reporter, events, machine };
 }
 
 /** A readable line per deployable config change and per update; writes that only touch `progress` are left out. */
@@ -59,7 +65,8 @@ function sequence(ops: readonly StackOp[], initial: ReleaseState): string[] {
 }
 
 function summary(r: ReleaseState): string {
-    const slot = (s: "blue" | "green") => `${s}=${r[s].image?.split(":").pop() ?? "build"}${r[s].scaledDown ? "(down)" : ""}`;
+    const slot = (s: "blue" | "green") =>
+        `${s}=${r[s].image?.split(":").pop() ?? "build"}${r[s].scaledDown ? "(down)" : ""}${r[s].minReplicas !== undefined ? `(≥${r[s].minReplicas})` : ""}`;
     return `active=${r.active} previewWeight=${r.previewWeight} ${slot("blue")} ${slot("green")}`;
 }
 
@@ -478,5 +485,167 @@ describe("release state machine (fake stack, fake clock)", () => {
             assert.ok(types.has(t), `event ${t}`);
         }
         assert.ok(s.events.events.every((e) => e.release === "20260726-100000-green" && e.stack === "dev"));
+    });
+
+    describe("capacity follows the weight (aws: each slot autoscaled 4..16)", () => {
+        /** The serving slot runs 16 tasks (CPU tracking's choice at 100 %); the idle slot its minimum, 4. */
+        const AWS = { cloud: "aws", replicas: { blue: 16, green: 4 } } as const;
+        const ups = (s: { stack: FakeStack }) => s.stack.ops.filter((op): op is Extract<StackOp, { kind: "up" }> => op.kind === "up");
+        const weightWrite = (s: { stack: FakeStack }, weight: number) =>
+            s.stack.ops.find((op): op is Extract<StackOp, { kind: "write" }> => op.kind === "write" && op.release.previewWeight === weight);
+
+        it("before each shift the floors are written and applied in their own update, then the weight (blue pinned at 16; green 4 → 8 → 16)", async () => {
+            const s = scenario(AWS);
+            const initial = initialState(s);
+            assert.equal(await s.machine().start({ image: NEW }), EXIT.ok, s.reporter.text());
+
+            assert.deepEqual(sequence(s.stack.ops, initial), [
+                "config active=blue previewWeight=0 blue=1.0.0 green=2.0.0",
+                "up",
+                // Before 10 %: ⌈16 × 10 %⌉ = 2 → green's minimum 4 (nothing to record); blue pinned at its 16.
+                "config active=blue previewWeight=0 blue=1.0.0(≥16) green=2.0.0",
+                "up",
+                "config active=blue previewWeight=10 blue=1.0.0(≥16) green=2.0.0",
+                "up",
+                // Before 50 %: ⌈16 × 50 %⌉ = 8.
+                "config active=blue previewWeight=10 blue=1.0.0(≥16) green=2.0.0(≥8)",
+                "up",
+                "config active=blue previewWeight=50 blue=1.0.0(≥16) green=2.0.0(≥8)",
+                "up",
+                // Before 100 %: 16.
+                "config active=blue previewWeight=50 blue=1.0.0(≥16) green=2.0.0(≥16)",
+                "up",
+                "config active=blue previewWeight=100 blue=1.0.0(≥16) green=2.0.0(≥16)",
+                "up",
+                // Promotion keeps both floors (routing-neutral, blue stays warm for the window) …
+                "config active=green previewWeight=0 blue=1.0.0(≥16) green=2.0.0(≥16)",
+                "up",
+                // … and the end of the window clears them: blue runs nothing, green's autoscaler owns it again.
+                "config active=green previewWeight=0 blue=1.0.0(down) green=2.0.0",
+                "up",
+            ]);
+            assertOneChangePerUpdate(s.stack.ops, initial);
+            const final = s.stack.current();
+            assert.equal(final.blue.minReplicas, undefined);
+            assert.equal(final.green.minReplicas, undefined);
+        });
+
+        it("waits until the new slot has its floor's replicas up (rising on the fake clock) before the weight moves", async () => {
+            const s = scenario(AWS);
+            assert.equal(await s.machine().start({ image: NEW }), EXIT.ok, s.reporter.text());
+            const u = ups(s);
+            // ups: 0 deploy, 1 floors for 10 %, 2 weight 10, 3 floors for 50 %, 4 weight 50, 5 floors for 100 %, 6 weight 100.
+            assert.equal(u[3].deployed.green.minReplicas, 8);
+            assert.equal(u[3].deployed.previewWeight, 10, "the floors' update moves no traffic");
+            // green goes 4 → 8 at 2 ready tasks a minute: the 50 % write comes 2 minutes after the floors' update, not before.
+            const at50 = weightWrite(s, 50);
+            assert.ok(at50, "a 50 % write");
+            assert.ok(at50.at - u[3].at >= 2 * MIN && at50.at - u[3].at <= 2 * MIN + 10_000, `${(at50.at - u[3].at) / 1000}s after the floors' update`);
+            // 8 → 16 for the last step: 4 minutes.
+            const at100 = weightWrite(s, 100);
+            assert.ok(at100 && at100.at - u[5].at >= 4 * MIN && at100.at - u[5].at <= 4 * MIN + 10_000);
+            const text = s.reporter.text();
+            assert.match(text, /capacity before 50 %: green 4\/8 replicas up/);
+            assert.match(text, /capacity before 50 %: green 7\/8 replicas up/);
+            assert.match(text, /green has 8 replicas up \(floor 8\): capacity for 50 % is there/);
+            // While green scaled out, the 10 % traffic was still judged.
+            const between = s.events.events.filter((e) => e.type === "analysis" && Date.parse(String(e.at)) > u[3].at && Date.parse(String(e.at)) < at50.at);
+            assert.ok(between.length >= 20, `${between.length} analyses while waiting`);
+            assert.ok(s.events.events.some((e) => e.type === "capacity" && e.servingReplicas === 16 && e.weight === 50));
+        });
+
+        it("a new slot that does not reach its floor within healthTimeoutMinutes is rolled back; the traffic never moved on, blue keeps its pin", async () => {
+            const s = scenario({ ...AWS, rollout: { healthTimeoutMinutes: 3 } });
+            const initial = initialState(s);
+            s.replicas.perMinute = 0; // green cannot start more tasks (e.g. no capacity in the subnets)
+            assert.equal(await s.machine().start({ image: NEW }), EXIT.rolledBack);
+
+            assert.deepEqual(sequence(s.stack.ops, initial).slice(-6), [
+                "config active=blue previewWeight=10 blue=1.0.0(≥16) green=2.0.0",
+                "up",
+                "config active=blue previewWeight=10 blue=1.0.0(≥16) green=2.0.0(≥8)",
+                "up",
+                "config active=blue previewWeight=0 blue=1.0.0(≥16) green=2.0.0(≥8)",
+                `up --target ${TRAFFIC_URN}`,
+            ]);
+            assert.equal(weightWrite(s, 50), undefined, "no 50 % step");
+            assert.match(s.stack.current().progress?.reason ?? "", /green has 4 of 8 replicas up 3 min after its floor was raised for 50 %; the shift to 50 % did not happen/);
+            const u = ups(s);
+            assert.ok(u[u.length - 1].at - u[u.length - 2].at >= 3 * MIN, "waited the timeout");
+            assert.equal(s.stack.current().blue.minReplicas, 16, "the serving-again slot keeps its pinned floor");
+            assert.deepEqual(s.stack.deployedWeights(), { blue: 100, green: 0 });
+        });
+
+        it("a failed analysis while the new slot scales out rolls back at once", async () => {
+            const s = scenario(AWS);
+            // green starts failing once its floor for 50 % is written (the traffic is still at 10 %).
+            s.metrics.errorRatio = (slot, deployed) => (slot === "green" && deployed.green.minReplicas === 8 ? 0.2 : 0);
+            assert.equal(await s.machine().start({ image: NEW }), EXIT.rolledBack);
+            assert.match(s.stack.current().progress?.reason ?? "", /analysis at 10 % while green scaled out for 50 %: error ratio 20\.00 %/);
+            const u = ups(s);
+            assert.ok(u[u.length - 1].at - u[u.length - 2].at <= 10_000, "detected by the first analysis of the wait");
+            assert.equal(weightWrite(s, 50), undefined);
+        });
+
+        it("an operator's promote at 10 % raises green to 16 and waits for it before the promotion moves the traffic", async () => {
+            const s = scenario(AWS);
+            const initial = initialState(s);
+            s.clock.schedule(3 * MIN, async () => void (await s.machine(300).promote()));
+            assert.equal(await s.machine(100).start({ image: NEW }), EXIT.ok, s.reporter.text());
+            const seq = sequence(s.stack.ops, initial);
+            assert.deepEqual(seq.slice(4, 10), [
+                "config active=blue previewWeight=10 blue=1.0.0(≥16) green=2.0.0",
+                "up",
+                "config active=blue previewWeight=10 blue=1.0.0(≥16) green=2.0.0(≥16)",
+                "up",
+                "config active=green previewWeight=0 blue=1.0.0(≥16) green=2.0.0(≥16)",
+                "up",
+            ]);
+            const u = ups(s);
+            assert.ok(u[4].at - u[3].at >= 6 * MIN, "4 → 16 at 2 a minute before the promotion");
+        });
+
+        it("when the serving slot's replicas cannot be read, the floors are planned from its minimum (no pin, green at 4)", async () => {
+            const s = scenario(AWS);
+            const initial = initialState(s);
+            let blueReads = 0;
+            s.metrics.health_ = (slot) => {
+                // The first read is start's check that the source sees the serving slot; then Prometheus goes away for blue.
+                if (slot === "blue" && ++blueReads > 1) {
+                    throw new Error("cannot reach Prometheus at http://127.0.0.1:9090: ECONNRESET");
+                }
+                return s.replicas.health(slot);
+            };
+            s.metrics.errorRatio = () => 0;
+            const code = await s.machine().start({ image: NEW, dryRun: false });
+            assert.equal(code, EXIT.ok, s.reporter.text());
+            assert.match(s.reporter.text(), /cannot read blue's replicas \(cannot reach Prometheus.*\); planning capacity from its minimum, 4/);
+            assert.deepEqual(sequence(s.stack.ops, initial).slice(2, 4), ["config active=blue previewWeight=10 blue=1.0.0 green=2.0.0", "up"]);
+        });
+
+        it("on docker (a fixed count per slot) no floor is ever written", async () => {
+            const s = scenario();
+            assert.equal(await s.machine().start({ image: NEW }), EXIT.ok);
+            assert.ok(s.stack.ops.every((op) => op.kind !== "write" || (op.release.blue.minReplicas === undefined && op.release.green.minReplicas === undefined)));
+        });
+
+        it("the dry run shows the capacity step before each shift", async () => {
+            const s = scenario(AWS);
+            assert.equal(await s.machine().start({ image: NEW, dryRun: true }), EXIT.ok);
+            const text = s.reporter.text();
+            assert.match(text, /first, capacity: config green\.minReplicas=⌈blue's replicas up × 50 %⌉, blue\.minReplicas=its replicas up \(each within 4-16\) → pulumi up; wait until green has them up \(at most 10 min\)/);
+            assert.match(text, /blue\.scaledDown=true, both slots' minReplicas cleared/);
+        });
+
+        it("status shows each slot's floor, and after a rollback says how to hand the floors back", async () => {
+            const s = scenario({ ...AWS, rollout: { healthTimeoutMinutes: 1 } });
+            s.replicas.perMinute = 0;
+            assert.equal(await s.machine().start({ image: NEW }), EXIT.rolledBack);
+            s.reporter.lines.length = 0;
+            await s.machine(200).status();
+            const text = s.reporter.text();
+            assert.match(text, /blue +100 % +registry\.example\.com\/apfa:1\.0\.0 +\[ACTIVE, floor 16 replicas\]/);
+            assert.match(text, /replica floors left by the release: blue 16, green 8 \(the next release replaces them/);
+        });
     });
 });

@@ -23,7 +23,8 @@ import { parseRolloutSettings } from "../src/config";
 import { analyse, type AnalysisThresholds } from "../tools/release/analysis";
 import { PrometheusSource, prometheusQueries } from "../tools/release/metrics/prometheus";
 import { isHealthy } from "../tools/release/metrics/source";
-import { freePort, ProcessGroup, startReferenceApp, stopProcess, waitFor, waitForHttp, type RunningProcess } from "./helpers/processes";
+import { freePort, ProcessGroup, startReferenceApp, stopProcess, waitFor, type RunningProcess } from "./helpers/processes";
+import { startPrometheus } from "./helpers/prometheus";
 import { requireTool } from "./helpers/tools";
 
 const WINDOW_SECONDS = 30;
@@ -70,8 +71,7 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
             await send(apps[name].base, 5, 1);
         }
 
-        const port = await freePort();
-        prometheusUrl = `http://127.0.0.1:${port}`;
+        const work = dir;
         const target = (name: keyof typeof apps, slot: string) => ({ targets: [`127.0.0.1:${apps[name].metricsPort}`], labels: { slot } });
         const config = {
             global: { scrape_interval: "1s", evaluation_interval: "1s" },
@@ -80,13 +80,16 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
                 { job_name: "apfa-healthy", metrics_path: "/metrics", static_configs: [target("blue", "blue"), target("greenGood", "green")] },
             ],
         };
-        fs.writeFileSync(path.join(dir, "prometheus.yml"), stringify(config));
-        prometheus = procs.start("prometheus", prometheusBin, [
-            `--config.file=${path.join(dir, "prometheus.yml")}`,
-            `--storage.tsdb.path=${path.join(dir, "data")}`,
-            `--web.listen-address=127.0.0.1:${port}`,
-        ]);
-        await waitForHttp(`${prometheusUrl}/-/ready`, { process: prometheus, timeoutMs: 30_000 });
+        const configFile = path.join(work, "prometheus.yml");
+        fs.writeFileSync(configFile, stringify(config));
+        // On a free port, retried on another if it was taken meanwhile.
+        ({ proc: prometheus, url: prometheusUrl } = await startPrometheus(
+            procs,
+            prometheusBin,
+            configFile,
+            (port) => [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(work, `data-${port}`)}`, `--web.listen-address=127.0.0.1:${port}`],
+            { timeoutMs: 30_000 },
+        ));
 
         // Every target scraped at least twice before the traffic: increase() then sees all of it.
         const probe = source("apfa");
@@ -107,6 +110,8 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
         assert.deepEqual(blue, { 200: 400 });
         assert.deepEqual(bad, { 200: 320, 500: 80 }, "the reference app fails exactly every 5th request at 0.2");
         assert.deepEqual(good, { 200: 400 });
+        // Fix the sampling instant now, while the traffic is seconds old.
+        await trafficScrapedAt();
     });
 
     after(async () => {
@@ -119,16 +124,33 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
         }
     });
 
-    /** Samples until Prometheus has scraped all the traffic into the window. */
-    async function settledSample(job: string) {
-        return waitFor(
-            `job ${job}: the traffic scraped`,
+    /**
+     * The first instant at which Prometheus had scraped all the traffic into the window, for both
+     * jobs. Every sample is taken at that instant, so the window holds the traffic however long the
+     * tests take afterwards; sampled at "now", the 30 s window could slide past it on a slow machine.
+     */
+    let settled: Promise<Date> | undefined;
+    function trafficScrapedAt(): Promise<Date> {
+        settled ??= waitFor(
+            "the traffic scraped (both jobs)",
             async () => {
-                const samples = await source(job).sample(WINDOW_SECONDS, new Date());
-                return samples.blue.requests >= 380 && samples.green.requests >= 380 ? samples : undefined;
+                const at = new Date();
+                for (const job of ["apfa", "apfa-healthy"]) {
+                    const samples = await source(job).sample(WINDOW_SECONDS, at);
+                    if (samples.blue.requests < 380 || samples.green.requests < 380) {
+                        return undefined;
+                    }
+                }
+                return at;
             },
             { timeoutMs: 20_000, intervalMs: 500, process: prometheus },
         );
+        return settled;
+    }
+
+    /** The job's sample of the window that holds all the traffic. */
+    async function settledSample(job: string) {
+        return source(job).sample(WINDOW_SECONDS, await trafficScrapedAt());
     }
 
     it("every query the gate runs is valid PromQL that Prometheus evaluates", async () => {

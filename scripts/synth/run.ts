@@ -2,18 +2,32 @@
  * Offline synth: runs the real program with one stack's config on Pulumi's runtime mocks — no CLI,
  * no plugins, no credentials — and records every resource's type, name, parent, options and inputs.
  *
- * One process runs one stack: the Pulumi runtime is process-global.
+ * The Pulumi runtime is process-global: one process (or worker thread, see ./worker.ts) runs one
+ * synth at a time.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 
 import { COMPUTED, INVOKES, defaultState } from "./mock-state";
-import { PROJECT, PROJECT_ROOT, encodeStackConfig, readStackFile } from "./stack-config";
+import { PROJECT, PROJECT_ROOT, encodeStackConfig, readSampleStack } from "./stack-config";
 
 /** The secret envelope the Pulumi wire format uses (see @pulumi/pulumi runtime/rpc). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const REDACTED = "[secret]";
+/** Stands in for a value that is unknown during a preview (an input or output computed on create). */
+export const UNKNOWN = "[unknown]";
+/** The program's entry module. */
+export const PROGRAM_ENTRY = path.join(PROJECT_ROOT, "src", "index.ts");
+
+export interface SynthOptions {
+    /**
+     * Run as `pulumi preview` would before anything exists: `isDryRun()` is true and a new resource
+     * reports only its inputs back (no id, no provider-computed state), so every computed output is
+     * unknown in the program. Resources read by id (`get`) still return their mocked state.
+     */
+    readonly preview?: boolean;
+}
 
 export interface PlannedResource {
     readonly type: string;
@@ -40,7 +54,7 @@ export interface PlannedResource {
 export interface Plan {
     readonly stack: string;
     readonly resources: PlannedResource[];
-    /** Stack outputs, secrets replaced by "[secret]". */
+    /** Stack outputs, secrets replaced by "[secret]" (and, in a preview, unknowns by "[unknown]"). */
     readonly outputs: Record<string, unknown>;
     /** @pulumi/* packages the program loaded (proves lazy loading of cloud SDKs). */
     readonly loadedPackages: string[];
@@ -60,6 +74,27 @@ export class ProgramError extends Error {
     }
 }
 
+/**
+ * Whether a failed synth may have left work in flight in its process (promises of registered
+ * resources, applies): true unless the program failed before registering any resource (e.g. on
+ * its config). A long-lived synth worker is replaced after such a failure.
+ */
+export function mayLeaveWorkInFlight(err: unknown): boolean {
+    return !(err instanceof ProgramError && err.registered === 0);
+}
+
+/**
+ * What `npm run synth` prints on stderr when a synth fails: the error's message and, for a program
+ * failure, how many resources it had registered. The synth worker reports the same text.
+ */
+export function formatSynthFailure(err: unknown): string {
+    const lines = [err instanceof Error ? err.message : String(err)];
+    if (err instanceof ProgramError) {
+        lines.push(`(the program had registered ${err.registered} resource${err.registered === 1 ? "" : "s"} when it failed)`);
+    }
+    return lines.join("\n");
+}
+
 interface RegisterRequest {
     getType(): string;
     getName(): string;
@@ -75,8 +110,11 @@ interface RegisterRequest {
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 
-/** Replaces secret envelopes by "[secret]" and records where they were. */
+/** Replaces secret envelopes by "[secret]" (and unknowns by "[unknown]") and records where secrets were. */
 function redact(value: unknown, where: string, secretPaths: string[]): unknown {
+    if (pulumi.isUnknown(value)) {
+        return UNKNOWN;
+    }
     if (Array.isArray(value)) {
         return value.map((v, i) => redact(v, `${where}[${i}]`, secretPaths));
     }
@@ -108,11 +146,45 @@ async function resolveOutput(value: unknown): Promise<unknown> {
         return out;
     }
     const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
-    const [resolved, secret] = await Promise.all([
-        new Promise<unknown>((resolve) => output.apply((v) => resolve(v))),
-        (output as unknown as { isSecret: Promise<boolean> }).isSecret,
-    ]);
-    return secret ? REDACTED : redact(resolved, "", []);
+    const internals = output as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+    const [known, secret] = await Promise.all([internals.isKnown, internals.isSecret]);
+    if (secret) {
+        return REDACTED;
+    }
+    if (!known) {
+        // Only in a preview: `apply` would never call back.
+        return UNKNOWN;
+    }
+    const resolved = await new Promise<unknown>((resolve) => output.apply((v) => resolve(v)));
+    return redact(resolved, "", []);
+}
+
+/**
+ * The @pulumi/* packages a program loaded: every package reachable in the module graph from its
+ * entry module (`Module.children` records each module a module required, including ones that were
+ * already cached). Unlike a scan of `require.cache`, this also holds in a long-lived worker whose
+ * cache keeps the SDKs earlier synths loaded (the worker re-loads the program's own modules).
+ */
+export function packagesLoadedBy(entry: string): string[] {
+    const root = require.cache[entry];
+    if (!root) {
+        return [];
+    }
+    const seen = new Set<NodeJS.Module>();
+    const packages = new Set<string>();
+    const stack: NodeJS.Module[] = [root];
+    for (let m = stack.pop(); m; m = stack.pop()) {
+        if (seen.has(m)) {
+            continue;
+        }
+        seen.add(m);
+        const pkg = /node_modules[\\/](@pulumi[\\/][^\\/]+)/.exec(m.filename)?.[1];
+        if (pkg) {
+            packages.add(pkg.replace("\\", "/"));
+        }
+        stack.push(...m.children);
+    }
+    return [...packages].sort();
 }
 
 /**
@@ -120,8 +192,9 @@ async function resolveOutput(value: unknown): Promise<unknown> {
  * @param overrides config keys replaced for this run (`null` removes a key)
  * @throws the program's own error (e.g. ConfigError) when it fails
  */
-export async function synthesize(stack: string, overrides: Record<string, unknown> = {}): Promise<Plan> {
-    const config = encodeStackConfig(readStackFile(stack), overrides);
+export async function synthesize(stack: string, overrides: Record<string, unknown> = {}, options: SynthOptions = {}): Promise<Plan> {
+    const preview = options.preview ?? false;
+    const config = encodeStackConfig(readSampleStack(stack), overrides);
     const unmockedInvokes: string[] = [];
     const secretInputs: string[] = [];
     const byKey = new Map<string, { inputs: Record<string, unknown>; custom: boolean; provider?: string }>();
@@ -130,8 +203,6 @@ export async function synthesize(stack: string, overrides: Record<string, unknow
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
-                const computed = COMPUTED[args.type]?.(args.name, args.inputs) ?? {};
-                const state = { ...defaultState(args.type, args.name, args.inputs), ...computed };
                 const where = `${args.type}::${args.name}`;
                 const paths: string[] = [];
                 byKey.set(where, {
@@ -140,6 +211,13 @@ export async function synthesize(stack: string, overrides: Record<string, unknow
                     provider: args.provider || undefined,
                 });
                 secretInputs.push(...paths.map((p) => `${where}.${p}`));
+                if (preview && !args.id) {
+                    // What the engine answers in a preview for a resource it would create: the
+                    // inputs and no id. The SDK then leaves every other output unknown.
+                    return { id: undefined, state: args.inputs };
+                }
+                const computed = COMPUTED[args.type]?.(args.name, args.inputs) ?? {};
+                const state = { ...defaultState(args.type, args.name, args.inputs), ...computed };
                 return { id: String(state.id ?? `${args.name}-id`), state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
@@ -153,7 +231,7 @@ export async function synthesize(stack: string, overrides: Record<string, unknow
         },
         PROJECT,
         stack,
-        false,
+        preview,
     );
 
     // Record the raw registration requests too: they carry parent and resource options,
@@ -176,7 +254,7 @@ export async function synthesize(stack: string, overrides: Record<string, unknow
     let program: Record<string, unknown>;
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after the mocks
-        program = require(path.join(PROJECT_ROOT, "src", "index.ts")) as Record<string, unknown>;
+        program = require(PROGRAM_ENTRY) as Record<string, unknown>;
     } catch (err) {
         throw new ProgramError(err, requests.length);
     }
@@ -225,13 +303,7 @@ export async function synthesize(stack: string, overrides: Record<string, unknow
         };
     });
 
-    const loadedPackages = [
-        ...new Set(
-            Object.keys(require.cache)
-                .map((file) => /node_modules[\\/](@pulumi[\\/][^\\/]+)/.exec(file)?.[1]?.replace("\\", "/"))
-                .filter((p): p is string => p !== undefined),
-        ),
-    ].sort();
+    const loadedPackages = packagesLoadedBy(PROGRAM_ENTRY);
 
     return { stack, resources, outputs, loadedPackages, secretInputs };
 }

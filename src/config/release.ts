@@ -20,6 +20,16 @@ export const slotSchema = z.strictObject({
      * @default false
      */
     scaledDown: z.boolean().default(false),
+    /**
+     * Replica floor of this slot: its autoscaler keeps at least this many replicas (the higher of
+     * this and `apfa:scaling.minReplicas`; at most `apfa:scaling.maxReplicas`). The release tool
+     * sets it so capacity follows the weight: before traffic moves it raises the receiving slot's
+     * floor to its share of the serving slot's replicas and pins the serving slot at its current
+     * count, and it clears both when the rollback window ends. People may set it too (e.g. ahead
+     * of a known peak). Ignored while the slot is `scaledDown`, and on docker (a fixed count per slot).
+     * @default unset (the floor is `apfa:scaling.minReplicas`)
+     */
+    minReplicas: z.number().int().min(1).max(100).optional(),
 });
 
 /** Phases of a release driven by `npm run release` (tools/release/). */

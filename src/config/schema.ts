@@ -75,6 +75,18 @@ const commonStackRules = (cloud: Cloud): StackRule => ({ own }) => {
             }
         }
     }
+    const scaling = valid(scalingSchema, own.scaling ?? {});
+    if (release && scaling) {
+        for (const slot of SLOTS) {
+            const floor = release[slot].minReplicas;
+            if (floor !== undefined && floor > scaling.maxReplicas) {
+                problems.push(
+                    `${NAMESPACE}:release.${slot}.minReplicas: ${floor} is above ${NAMESPACE}:scaling.maxReplicas (${scaling.maxReplicas}); ` +
+                        `a slot's replica floor must be at most its maximum`,
+                );
+            }
+        }
+    }
     return problems;
 };
 

@@ -1,10 +1,11 @@
 /**
  * Auxiliary container services (Prometheus, Grafana) on Kubernetes: the `runService` capability of
  * the ApfaCluster contract. Per service: ServiceAccount (no token, no RBAC: discovery is DNS),
- * ConfigMap with its files, Secret with its secret env, a PVC for its data, a Deployment, a
- * ClusterIP Service and a NetworkPolicy admitting only the aux services placed after it (its
- * possible clients, see network-policy.ts). Nothing is exposed outside the cluster; operators use
- * `kubectl port-forward`.
+ * ConfigMap with its files, Secret with its secret env, a PVC for its data (on the platform's
+ * StorageClass when it names one), a Deployment (read-only root filesystem: the data volume and an
+ * emptyDir /tmp are its only writable paths), a ClusterIP Service and a NetworkPolicy admitting only
+ * the aux services placed after it and letting it reach only the ones placed before it (see
+ * network-policy.ts). Nothing is exposed outside the cluster; operators use `kubectl port-forward`.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,8 +13,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AuxService, AuxServiceSpec } from "../contract";
 import { managedLabels } from "./labels";
 import { SCRAPER_LABEL, auxClientLabel, serviceFqdn } from "./names";
-import { auxNetworkPolicy } from "./network-policy";
-import { cpuQuantity, memoryQuantity } from "./values";
+import { auxNetworkPolicy, type EgressTarget } from "./network-policy";
+import { EPHEMERAL_STORAGE, cpuQuantity, memoryQuantity } from "./values";
+
+/** Size of the /tmp emptyDir of every auxiliary container (scratch space; the data volume holds the data). */
+export const AUX_TMP_SIZE = "64Mi";
 
 /** One file of the spec as a ConfigMap key mounted at its path. */
 export interface AuxFileMount {
@@ -114,8 +118,14 @@ export function auxDeploymentSpec(args: {
         volumes.push({ name: "data", persistentVolumeClaim: { claimName: args.claimName } });
         volumeMounts.push({ name: "data", mountPath: spec.dataVolume.mountPath });
     }
+    // The root filesystem is read-only: besides the data volume, /tmp is the only writable path
+    // (Grafana uses it for scratch files; Prometheus writes only its data directory).
+    volumes.push({ name: "tmp", emptyDir: { sizeLimit: AUX_TMP_SIZE } });
+    volumeMounts.push({ name: "tmp", mountPath: "/tmp" });
     const size = { cpu: cpuQuantity(spec.resources.cpu), memory: memoryQuantity(spec.resources.memoryMiB) };
     const httpGet = { path: spec.healthPath, port: "http" };
+    // Ready (Service endpoints) only once it can answer: Prometheus is alive during its WAL replay.
+    const readyGet = { path: spec.readyPath ?? spec.healthPath, port: "http" };
     return {
         replicas: 1,
         revisionHistoryLimit: 3,
@@ -130,6 +140,8 @@ export function auxDeploymentSpec(args: {
                 securityContext: {
                     runAsNonRoot: true,
                     runAsUser: spec.runAsUser,
+                    // The image's user's own group rather than the image default (Grafana's is root's, 0).
+                    runAsGroup: spec.runAsUser,
                     fsGroup: spec.runAsUser,
                     fsGroupChangePolicy: "OnRootMismatch",
                     seccompProfile: { type: "RuntimeDefault" },
@@ -143,23 +155,24 @@ export function auxDeploymentSpec(args: {
                         env: env.length > 0 ? env : undefined,
                         // Generous start-up (e.g. Prometheus replaying its WAL) before liveness counts.
                         startupProbe: { httpGet, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 },
-                        readinessProbe: { httpGet, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+                        readinessProbe: { httpGet: readyGet, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
                         livenessProbe: { httpGet, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-                        resources: { requests: size, limits: size },
+                        resources: {
+                            requests: { ...size, "ephemeral-storage": EPHEMERAL_STORAGE.request },
+                            limits: { ...size, "ephemeral-storage": EPHEMERAL_STORAGE.limit },
+                        },
                         securityContext: {
                             runAsNonRoot: true,
                             allowPrivilegeEscalation: false,
                             privileged: false,
-                            // The spec does not say which paths an image writes besides its data
-                            // volume (Grafana writes under /var/lib/grafana), so the root stays writable.
-                            readOnlyRootFilesystem: false,
+                            readOnlyRootFilesystem: true,
                             capabilities: { drop: ["ALL"] },
                             seccompProfile: { type: "RuntimeDefault" },
                         },
-                        volumeMounts: volumeMounts.length > 0 ? volumeMounts : undefined,
+                        volumeMounts,
                     },
                 ],
-                volumes: volumes.length > 0 ? volumes : undefined,
+                volumes,
             },
         },
     };
@@ -175,8 +188,29 @@ export interface AuxServiceContext {
     /** Labels every object gets (the stack's tags). */
     readonly commonLabels: Record<string, string>;
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
-    /** Names of the auxiliary services placed before this one, in order. @default [] */
-    readonly placedBefore?: readonly string[];
+    /** The auxiliary services placed before this one, in order: its possible upstreams. @default [] */
+    readonly placedBefore?: readonly PlacedService[];
+    /** What a service that discovers targets scrapes: APFA's pods and metrics port. */
+    readonly scrapeTarget: EgressTarget;
+    /** StorageClass of the data volume; the cluster's default class when unset. */
+    readonly storageClassName?: string;
+}
+
+/** An auxiliary service already placed: its name and port. */
+export interface PlacedService {
+    readonly name: string;
+    readonly port: number;
+}
+
+/**
+ * Where an auxiliary service may send requests: the services placed before it (the only ones
+ * whose URL it can have been given) and, when it discovers targets, APFA's metrics port.
+ */
+export function auxEgressTargets(spec: Pick<AuxServiceSpec, "discoversTargets">, placedBefore: readonly PlacedService[], scrapeTarget: EgressTarget): EgressTarget[] {
+    return [
+        ...placedBefore.map((upstream) => ({ podLabels: auxSelectorLabels(upstream), port: upstream.port })),
+        ...(spec.discoversTargets ? [scrapeTarget] : []),
+    ];
 }
 
 /** Creates an auxiliary service's objects under `parent` and returns its URLs. */
@@ -224,7 +258,12 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
                     // (pod running with the volume) is the check, not the claim's.
                     annotations: { "pulumi.com/skipAwait": "true" },
                 },
-                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${spec.dataVolume.sizeGiB}Gi` } } },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    // Immutable: a new class replaces the claim (and its data).
+                    storageClassName: ctx.storageClassName,
+                    resources: { requests: { storage: `${spec.dataVolume.sizeGiB}Gi` } },
+                },
             },
             // Data outlives a replaced Deployment; deleting the stack deletes it.
             opts,
@@ -238,7 +277,7 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
             spec: auxDeploymentSpec({
                 spec,
                 labels,
-                clientOf: ctx.placedBefore,
+                clientOf: (ctx.placedBefore ?? []).map((upstream) => upstream.name),
                 configMapName: configMap?.metadata.name,
                 secretName: secret?.metadata.name,
                 claimName: claim?.metadata.name,
@@ -260,7 +299,14 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
         { ...opts, dependsOn: [deployment] },
     );
 
-    const policy = auxNetworkPolicy({ name: spec.name, namespace: ctx.namespaceName, port: spec.port, podLabels: auxSelectorLabels(spec), labels });
+    const policy = auxNetworkPolicy({
+        name: spec.name,
+        namespace: ctx.namespaceName,
+        port: spec.port,
+        podLabels: auxSelectorLabels(spec),
+        egressTo: auxEgressTargets(spec, ctx.placedBefore ?? [], ctx.scrapeTarget),
+        labels,
+    });
     new k8s.networking.v1.NetworkPolicy(`${logical}-netpol`, { metadata: { ...policy.metadata, namespace: ctx.namespace }, spec: policy.spec }, opts);
 
     return {

@@ -4,12 +4,13 @@
  *
  * - a Namespace (`apfa`);
  * - the chart `charts/apfa` once per slot as a real Helm release (`apfa-blue`, `apfa-green`), with
- *   values from the pure {@link chartValues};
- * - a Gateway of the class the target supplies and ONE HTTPRoute whose two backendRefs carry the
- *   slots' weights (a weight change edits only that route), and whose second rule keeps APFA's
- *   metrics path off the public Gateway;
- * - optionally a NetworkPolicy that admits APFA's port only from the Gateway's data plane and from
- *   Prometheus;
+ *   values from the pure {@link chartValues} (app port for users, a separate metrics port for
+ *   Prometheus, the platform's preStop sleep and grace period);
+ * - a Gateway of the class the target supplies (plain HTTP, plus HTTPS when the target configures
+ *   TLS) and ONE HTTPRoute whose two backendRefs carry the slots' weights (a weight change edits only
+ *   that route); with TLS a second, static route redirects plain HTTP to HTTPS;
+ * - NetworkPolicies: the namespace denies all ingress and egress by default and allows DNS; APFA's
+ *   app port admits only the Gateway's data plane, its metrics port only Prometheus;
  * - `runService`, which places auxiliary services (Prometheus, Grafana) in the same namespace, each
  *   reachable only from the auxiliary services placed after it (Grafana → Prometheus).
  *
@@ -18,6 +19,11 @@
  * by itself, and the release waits for the slot's Deployment to be ready. The weights live outside
  * the chart, so a weight change never touches a release. v4.Chart would manage every object
  * separately (finer diffs, transforms) but has no release, no atomic upgrade and skips hooks.
+ *
+ * Replacement: a release is replaced only when its `name` or `namespace` changes, and both are
+ * constants here (`apfa-<slot>`, `apfa`), so no config change can replace both slots at once; a
+ * changed image, env or size is an in-place `helm upgrade` of that slot's release only. No
+ * `deleteBeforeReplace` is set on anything of a slot.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -27,16 +33,25 @@ import type { AuxService, AuxServiceSpec, SlotDeployment } from "../contract";
 import type { AzureConfig, GcpConfig, Slot } from "../config";
 import { SLOTS } from "../config";
 import { trafficWeights, type TrafficWeights } from "../bluegreen";
-import { createAuxService } from "./aux-service";
+import { createAuxService, type PlacedService } from "./aux-service";
 import { managedLabels, tagsToLabels } from "./labels";
 import { APFA_NAMESPACE, headlessServiceName, releaseName, serviceFqdn, serviceName as slotServiceName } from "./names";
-import { apfaNetworkPolicy, type NetworkPolicyPeer } from "./network-policy";
-import { gatewayManifest, gatewayUrl, httpRouteManifest } from "./routing";
-import { CHART_PATH, chartDigest, chartValues } from "./values";
+import {
+    APFA_POD_SELECTOR,
+    acmeSolverPolicy,
+    apfaNetworkPolicy,
+    dnsEgressPolicy,
+    namespaceDefaultDeny,
+    type NetworkPolicyManifest,
+    type NetworkPolicyPeer,
+} from "./network-policy";
+import { gatewayAddress, gatewayManifest, gatewayUrl, httpRouteManifest, httpsRedirectRouteManifest, type GatewayTls } from "./routing";
+import { CHART_PATH, chartDigest, chartValues, type PodDrain } from "./values";
 
-export { chartValues, CHART_PATH, cpuQuantity, mergeValues } from "./values";
+export { chartValues, CHART_PATH, cpuQuantity, mergeValues, podTermination, type ChartPlatform, type PodDrain } from "./values";
 export * as names from "./names";
 export type { NetworkPolicyPeer } from "./network-policy";
+export type { GatewayTls, ListenerCertificate } from "./routing";
 
 /** Component type token of {@link KubernetesApfa}. */
 export const KUBERNETES_APFA_TYPE = "apfa:kubernetes:KubernetesApfa";
@@ -48,36 +63,83 @@ export interface KubernetesApfaArgs {
     readonly provider: k8s.Provider;
     /** GatewayClass of the public Gateway (AKS: your choice; GKE: e.g. "gke-l7-global-external-managed"). */
     readonly gatewayClassName: string;
+    /**
+     * How the platform's load balancer lets go of a terminating replica: sets the chart's preStop
+     * sleep and termination grace period (see `podTermination`).
+     */
+    readonly drain: PodDrain;
     /** Extra chart values merged into both slots' values (e.g. nodeSelector/tolerations). @default {} */
     readonly chartValues?: Record<string, unknown>;
-    /** Annotations for the Gateway (platform-specific options). @default {} */
+    /** Annotations for the Gateway (platform-specific options, e.g. GKE's certificate map). @default {} */
     readonly gatewayAnnotations?: Record<string, string>;
+    /** HTTPS: the host name and where the listener's certificate comes from. @default undefined (plain HTTP only) */
+    readonly tls?: GatewayTls;
     /** Resources that must exist first (e.g. the gateway controller install, node pools). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Resources the slots' Helm releases must wait for besides the namespace (e.g. the nodes' registry pull grant). @default [] */
+    readonly releaseDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Resources the Gateway must wait for besides the namespace (e.g. a certificate map its annotation names). @default [] */
+    readonly gatewayDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** StorageClass of the auxiliary services' data volumes; the cluster's default class when unset. */
+    readonly storageClassName?: string;
     /**
      * Where the Gateway's data plane reaches APFA's pods from, as NetworkPolicy peers (AKS: the
-     * Envoy proxy pods; GKE: Google's front-end and health-check ranges). When given, a
-     * NetworkPolicy admits APFA's port only from these peers and from Prometheus and denies every
-     * other ingress to APFA's pods. @default undefined (no NetworkPolicy for APFA)
+     * Envoy proxy pods; GKE: Google's front-end and health-check ranges). APFA's app port admits
+     * only these peers.
      */
-    readonly gatewayPeers?: readonly NetworkPolicyPeer[];
+    readonly gatewayPeers: readonly NetworkPolicyPeer[];
+    /**
+     * Whether cert-manager solves ACME HTTP-01 challenges through the Gateway in this namespace (AKS
+     * with TLS): its solver pods' port is then open to the gateway peers. @default false
+     */
+    readonly acmeHttp01Solver?: boolean;
 }
 
 /** Helm release settings shared by both slots. */
 const RELEASE_TIMEOUT_SECONDS = 600;
 
+/** The NetworkPolicies of the namespace and of APFA's pods, as manifests (pure; the layer creates them). */
+export function layerNetworkPolicies(args: {
+    namespace: string;
+    appPort: number;
+    metricsPort: number;
+    gatewayPeers: readonly NetworkPolicyPeer[];
+    acmeHttp01Solver?: boolean;
+    labels?: (component: string) => Record<string, string>;
+}): NetworkPolicyManifest[] {
+    const labels = args.labels ?? (() => ({}));
+    const { namespace } = args;
+    return [
+        namespaceDefaultDeny({ name: "default-deny", namespace, labels: labels("network-policy") }),
+        dnsEgressPolicy({ name: "allow-dns", namespace, labels: labels("network-policy") }),
+        apfaNetworkPolicy({
+            name: "apfa",
+            namespace,
+            appPort: args.appPort,
+            metricsPort: args.metricsPort,
+            gatewayPeers: args.gatewayPeers,
+            labels: labels("network-policy"),
+        }),
+        ...(args.acmeHttp01Solver ? [acmeSolverPolicy({ name: "acme-http01-solver", namespace, gatewayPeers: args.gatewayPeers, labels: labels("network-policy") })] : []),
+    ];
+}
+
 export class KubernetesApfa extends pulumi.ComponentResource {
     /** Namespace of APFA, the route and the auxiliary services (plain, known at construction). */
     readonly namespaceName: string;
-    /** Where users reach APFA: `http://<Gateway address>`. */
+    /** Where users reach APFA: `https://<host name>` with TLS, else `http://<Gateway address>`. */
     readonly url: pulumi.Output<string>;
-    /** Both slots with their weights and DNS discovery (headless Service FQDN + port). */
+    /** The Gateway's public address (where the DNS name of a TLS stack must point). */
+    readonly gatewayAddress: pulumi.Output<string>;
+    /** Both slots with their weights and DNS discovery (headless Service FQDN + metrics port). */
     readonly slots: Record<Slot, SlotDeployment>;
     readonly weights: TrafficWeights;
     /** URN of the HTTPRoute: the only resource a weight change touches. */
     readonly trafficUrn: pulumi.Output<string>;
     readonly gateway: k8s.apiextensions.CustomResource;
     readonly route: k8s.apiextensions.CustomResource;
+    /** The plain-HTTP → HTTPS redirect route (TLS stacks only). */
+    readonly httpsRedirect?: k8s.apiextensions.CustomResource;
     readonly namespace: k8s.core.v1.Namespace;
     /** The Helm release of each slot. */
     readonly releases: Readonly<Record<Slot, k8s.helm.v3.Release>>;
@@ -85,8 +147,10 @@ export class KubernetesApfa extends pulumi.ComponentResource {
     private readonly name: string;
     private readonly provider: k8s.Provider;
     private readonly commonLabels: Record<string, string>;
+    private readonly storageClassName?: string;
+    private readonly metricsPort: number;
     /** Auxiliary services placed so far, in order (each may call the ones before it). */
-    private readonly placed: string[] = [];
+    private readonly placed: PlacedService[] = [];
 
     constructor(name: string, args: KubernetesApfaArgs, opts?: pulumi.ComponentResourceOptions) {
         super(KUBERNETES_APFA_TYPE, name, {}, opts);
@@ -96,6 +160,8 @@ export class KubernetesApfa extends pulumi.ComponentResource {
         this.namespaceName = APFA_NAMESPACE;
         this.weights = trafficWeights(config.release);
         this.commonLabels = tagsToLabels(config.tags);
+        this.storageClassName = args.storageClassName;
+        this.metricsPort = config.app.metricsPort;
         const childOpts = { parent: this, provider };
 
         this.namespace = new k8s.core.v1.Namespace(
@@ -115,6 +181,29 @@ export class KubernetesApfa extends pulumi.ComponentResource {
         );
         const namespace = this.namespace.metadata.name;
 
+        // The policies come first: from the moment a pod exists, it is only reachable as intended.
+        const policies = layerNetworkPolicies({
+            namespace: APFA_NAMESPACE,
+            appPort: config.app.port,
+            metricsPort: config.app.metricsPort,
+            gatewayPeers: args.gatewayPeers,
+            acmeHttp01Solver: args.acmeHttp01Solver,
+            labels: (component) => managedLabels("apfa", component, this.commonLabels),
+        });
+        const policyResources = policies.map(
+            (policy) =>
+                new k8s.networking.v1.NetworkPolicy(
+                    `${name}-netpol-${policy.metadata.name}`,
+                    { metadata: { ...policy.metadata, namespace }, spec: policy.spec },
+                    {
+                        ...childOpts,
+                        dependsOn: [this.namespace],
+                        // APFA's policy was `<name>-netpol` before the namespace got its own: same object, no replacement.
+                        aliases: policy.metadata.name === "apfa" ? [{ name: `${name}-netpol` }] : undefined,
+                    },
+                ),
+        );
+
         const digest = chartDigest(path.resolve(CHART_PATH));
         const releases = {} as Record<Slot, k8s.helm.v3.Release>;
         const slots = {} as Record<Slot, SlotDeployment>;
@@ -126,7 +215,7 @@ export class KubernetesApfa extends pulumi.ComponentResource {
                     chart: CHART_PATH,
                     namespace,
                     createNamespace: false,
-                    values: chartValues(config, slot, args.chartValues),
+                    values: chartValues(config, slot, { drain: args.drain, values: args.chartValues }),
                     // A failed upgrade rolls back to the last good revision of this slot.
                     atomic: true,
                     cleanupOnFail: true,
@@ -134,35 +223,22 @@ export class KubernetesApfa extends pulumi.ComponentResource {
                     maxHistory: 10,
                     description: `apfa chart sha256:${digest}`,
                 },
-                { ...childOpts, dependsOn: [this.namespace] },
+                { ...childOpts, dependsOn: [this.namespace, ...policyResources, ...(args.releaseDependsOn ?? [])] },
             );
             slots[slot] = {
                 slot,
                 weight: this.weights[slot],
-                discovery: { kind: "dns", name: serviceFqdn(headlessServiceName(slot), APFA_NAMESPACE), port: config.app.port },
+                // Prometheus scrapes the metrics port, which only the headless Service exposes.
+                discovery: { kind: "dns", name: serviceFqdn(headlessServiceName(slot), APFA_NAMESPACE), port: config.app.metricsPort },
             };
         }
         this.releases = releases;
         this.slots = slots;
 
-        if (args.gatewayPeers !== undefined) {
-            const policy = apfaNetworkPolicy({
-                name: "apfa",
-                namespace: APFA_NAMESPACE,
-                port: config.app.port,
-                gatewayPeers: args.gatewayPeers,
-                labels: managedLabels("apfa", "network-policy", this.commonLabels),
-            });
-            new k8s.networking.v1.NetworkPolicy(
-                `${name}-netpol`,
-                { metadata: { ...policy.metadata, namespace }, spec: policy.spec },
-                { ...childOpts, dependsOn: [this.namespace] },
-            );
-        }
-
         const gateway = gatewayManifest({
             namespace: APFA_NAMESPACE,
             gatewayClassName: args.gatewayClassName,
+            tls: args.tls,
             labels: managedLabels("apfa", "gateway", this.commonLabels),
             annotations: args.gatewayAnnotations,
         });
@@ -171,14 +247,14 @@ export class KubernetesApfa extends pulumi.ComponentResource {
             // `status: undefined` declares the output property the URL is read from.
             { apiVersion: gateway.apiVersion, kind: gateway.kind, metadata: { ...gateway.metadata, namespace }, spec: gateway.spec, status: undefined },
             // Cloud load balancers take minutes to get an address.
-            { ...childOpts, dependsOn: [this.namespace], customTimeouts: { create: "20m", update: "20m" } },
+            { ...childOpts, dependsOn: [this.namespace, ...(args.gatewayDependsOn ?? [])], customTimeouts: { create: "20m", update: "20m" } },
         );
 
         const route = httpRouteManifest({
             namespace: APFA_NAMESPACE,
             weights: this.weights,
-            port: config.app.port,
-            metricsPath: config.app.metricsPath,
+            appPort: config.app.port,
+            tls: args.tls !== undefined,
             labels: managedLabels("apfa", "route", this.commonLabels),
         });
         this.route = new k8s.apiextensions.CustomResource(
@@ -188,18 +264,34 @@ export class KubernetesApfa extends pulumi.ComponentResource {
         );
         this.trafficUrn = this.route.urn;
 
+        if (args.tls) {
+            const redirect = httpsRedirectRouteManifest({
+                namespace: APFA_NAMESPACE,
+                hostname: args.tls.hostname,
+                labels: managedLabels("apfa", "route", this.commonLabels),
+            });
+            this.httpsRedirect = new k8s.apiextensions.CustomResource(
+                `${name}-https-redirect`,
+                { apiVersion: redirect.apiVersion, kind: redirect.kind, metadata: { ...redirect.metadata, namespace }, spec: redirect.spec },
+                { ...childOpts, dependsOn: [this.gateway] },
+            );
+        }
+
+        const tlsHostname = args.tls?.hostname;
         const status = (this.gateway as unknown as { status: pulumi.Output<{ addresses?: { value?: string }[] } | undefined> }).status;
-        this.url = status.apply((s) => {
-            const url = gatewayUrl(s);
-            if (url === undefined) {
+        const programmed = (s: { addresses?: { value?: string }[] } | undefined) => {
+            if (gatewayAddress(s) === undefined) {
                 throw new pulumi.ResourceError(`Gateway ${APFA_NAMESPACE}/${gateway.metadata.name} was programmed without an address`, this);
             }
-            return url;
-        });
+            return s;
+        };
+        this.gatewayAddress = status.apply((s) => gatewayAddress(programmed(s)) as string);
+        this.url = status.apply((s) => gatewayUrl(programmed(s), tlsHostname) as string);
 
         this.registerOutputs({
             namespaceName: this.namespaceName,
             url: this.url,
+            gatewayAddress: this.gatewayAddress,
             weights: this.weights,
             trafficUrn: this.trafficUrn,
         });
@@ -217,11 +309,11 @@ export class KubernetesApfa extends pulumi.ComponentResource {
      * @throws Error when a service of that name was already placed
      */
     runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {
-        if (this.placed.includes(spec.name)) {
+        if (this.placed.some((placed) => placed.name === spec.name)) {
             throw new Error(`an auxiliary service named ${JSON.stringify(spec.name)} already runs in this stack`);
         }
         const placedBefore = [...this.placed];
-        this.placed.push(spec.name);
+        this.placed.push({ name: spec.name, port: spec.port });
         return createAuxService(
             {
                 name: this.name,
@@ -231,6 +323,8 @@ export class KubernetesApfa extends pulumi.ComponentResource {
                 commonLabels: this.commonLabels,
                 dependsOn: [this.namespace],
                 placedBefore,
+                scrapeTarget: { podLabels: { ...APFA_POD_SELECTOR.matchLabels }, port: this.metricsPort },
+                storageClassName: this.storageClassName,
             },
             spec,
             parent,

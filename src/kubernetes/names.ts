@@ -11,10 +11,16 @@ export const APFA_NAMESPACE = "apfa";
 /** Name of the public Gateway and of the one HTTPRoute that weights the slots. */
 export const GATEWAY_NAME = "apfa";
 export const ROUTE_NAME = "apfa";
-/** Listener of the Gateway the route attaches to. */
+/** The HTTPRoute that answers every plain-HTTP request with a redirect to HTTPS (TLS stacks only). */
+export const HTTPS_REDIRECT_ROUTE_NAME = "apfa-https-redirect";
+/** The Gateway's plain-HTTP listener and its port. */
 export const GATEWAY_LISTENER = "http";
-/** Port of that listener. */
 export const GATEWAY_PORT = 80;
+/** The Gateway's HTTPS listener and its port (TLS stacks only). */
+export const GATEWAY_HTTPS_LISTENER = "https";
+export const GATEWAY_HTTPS_PORT = 443;
+/** Secret holding the Gateway's certificate where the cluster stores it (AKS: written by cert-manager). */
+export const TLS_SECRET_NAME = "apfa-tls";
 
 /** Helm release of a slot (at most 53 characters: Helm's limit). */
 export function releaseName(slot: Slot): string {
@@ -36,7 +42,7 @@ export function serviceFqdn(service: string, namespace: string): string {
     return `${service}.${namespace}.svc.cluster.local`;
 }
 
-/** Label on pods allowed to scrape APFA's port (the NetworkPolicy admits them). */
+/** Label on pods allowed to scrape APFA's metrics port (the NetworkPolicy admits them). */
 export const SCRAPER_LABEL = "apfa.io/scrapes-apfa";
 
 /**

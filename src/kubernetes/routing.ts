@@ -1,13 +1,27 @@
 /**
  * Blue/green routing with the Gateway API, as pure functions: one Gateway (its class comes from
- * the target) and ONE HTTPRoute whose two backendRefs carry the slots' weights, plus a rule that
- * keeps APFA's metrics path off the public Gateway. A weight change edits only the route; the
- * Gateway and both Helm releases stay as they are.
+ * the target) and ONE HTTPRoute whose two backendRefs carry the slots' weights. A weight change
+ * edits only that route; the Gateway and both Helm releases stay as they are.
+ *
+ * With TLS the Gateway gets an HTTPS listener next to the plain-HTTP one: the weighted route
+ * attaches to HTTPS, and a second, static route answers every plain-HTTP request with a redirect to
+ * HTTPS. The route's backends are always the slots' ClusterIP Services on APFA's app port; APFA's
+ * metrics live on a separate port that no Service the route reaches exposes, so no path rule on the
+ * Gateway is needed to keep them private (a path rule could be bypassed: `/%2e/metrics`).
  */
 import type { Slot } from "../config";
 import { SLOTS } from "../config";
 import type { TrafficWeights } from "../bluegreen";
-import { GATEWAY_LISTENER, GATEWAY_NAME, GATEWAY_PORT, ROUTE_NAME, serviceName } from "./names";
+import {
+    GATEWAY_HTTPS_LISTENER,
+    GATEWAY_HTTPS_PORT,
+    GATEWAY_LISTENER,
+    GATEWAY_NAME,
+    GATEWAY_PORT,
+    HTTPS_REDIRECT_ROUTE_NAME,
+    ROUTE_NAME,
+    serviceName,
+} from "./names";
 
 export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
 
@@ -21,6 +35,32 @@ export interface ObjectMeta {
     readonly annotations?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Where the HTTPS listener's certificate comes from:
+ * - `secret`: a TLS Secret in the Gateway's namespace (AKS: cert-manager writes it);
+ * - `gatewayAnnotation`: the platform attaches it through a Gateway annotation (GKE: a Certificate
+ *   Manager map, `networking.gke.io/certmap`), and the listener must then carry no `tls` block:
+ *   GKE treats a certmap together with `tls.certificateRefs` as an error.
+ */
+export type ListenerCertificate = { readonly kind: "secret"; readonly secretName: string } | { readonly kind: "gatewayAnnotation" };
+
+export interface GatewayTls {
+    /** The host name users reach APFA at; the URL and the redirect use it. */
+    readonly hostname: string;
+    readonly certificate: ListenerCertificate;
+}
+
+export interface GatewayListener {
+    readonly name: string;
+    readonly protocol: "HTTP" | "HTTPS";
+    readonly port: number;
+    readonly tls?: {
+        readonly mode: "Terminate";
+        readonly certificateRefs: readonly { readonly group: ""; readonly kind: "Secret"; readonly name: string }[];
+    };
+    readonly allowedRoutes: { readonly namespaces: { readonly from: "Same" } };
+}
+
 /** The Gateway API objects as plain data (the subset this program sets). */
 export interface GatewayManifest {
     readonly apiVersion: typeof GATEWAY_API_VERSION;
@@ -28,12 +68,7 @@ export interface GatewayManifest {
     readonly metadata: ObjectMeta;
     readonly spec: {
         readonly gatewayClassName: string;
-        readonly listeners: readonly {
-            readonly name: string;
-            readonly protocol: "HTTP";
-            readonly port: number;
-            readonly allowedRoutes: { readonly namespaces: { readonly from: "Same" } };
-        }[];
+        readonly listeners: readonly GatewayListener[];
     };
 }
 
@@ -60,60 +95,53 @@ export interface RedirectRule {
     readonly matches: readonly HttpRoutePathMatch[];
     readonly filters: readonly {
         readonly type: "RequestRedirect";
-        readonly requestRedirect: { readonly hostname: string; readonly statusCode: 301 | 302 };
+        readonly requestRedirect: { readonly scheme: "https"; readonly statusCode: 301 };
     }[];
 }
 
-export interface HttpRouteManifest {
+export interface ParentRef {
+    readonly name: string;
+    readonly sectionName: string;
+}
+
+export interface HttpRouteManifest<TRule> {
     readonly apiVersion: typeof GATEWAY_API_VERSION;
     readonly kind: "HTTPRoute";
     readonly metadata: ObjectMeta;
     readonly spec: {
-        readonly parentRefs: readonly { readonly name: string; readonly sectionName: string }[];
-        readonly rules: readonly [WeightedRule, RedirectRule];
+        readonly parentRefs: readonly ParentRef[];
+        readonly hostnames?: readonly string[];
+        readonly rules: readonly TRule[];
     };
 }
 
-/**
- * Where the Gateway sends requests for APFA's metrics path instead of APFA: a `302 Found` whose
- * `Location` is `http://metrics-not-public.invalid<path>`. The `.invalid` top-level domain never
- * resolves (RFC 6761 §6.4), so a client that follows the redirect fails at DNS; APFA never sees
- * the request. Prometheus scrapes the pods directly, inside the cluster.
- *
- * Why a redirect: it is what the Gateway API standard channel guarantees on both Envoy Gateway and
- * GKE's Gateway controller. `RequestRedirect` is a Core filter ("ALL core filters MUST be supported
- * by all implementations"), and of its fields `hostname` and the status codes 301/302 are Core
- * (a `path` replacement, scheme or port is Extended). The alternatives are not guaranteed there:
- * a rule without backendRefs only became a conformance test (`HTTPRouteNoBackendRefs`, 500) in
- * Gateway API v1.6, newer than GKE implements, and the standard channel has no direct-response
- * filter. 302 rather than 301: nothing caches it, so the path could be opened up later.
- */
-export const METRICS_REDIRECT = { hostname: "metrics-not-public.invalid", statusCode: 302 } as const;
-
-/**
- * The match that keeps `metricsPath` off the public Gateway. PathPrefix, not Exact: prefix matching
- * works per path element, so it covers `/metrics`, `/metrics/` and `/metrics/<anything>` (an Exact
- * match would let `/metrics/` through, which many exporters also serve, e.g. an ASGI metrics app
- * mounted at `/metrics`) and never `/metricsfoo`. Its longer prefix takes precedence over the
- * weighted rule's "/" whatever the rule order.
- * @throws Error when the path would hide all of APFA ("/") or is not a valid Gateway API path
- */
-export function metricsPathMatch(metricsPath: string): HttpRoutePathMatch {
-    const value = metricsPath.length > 1 ? metricsPath.replace(/\/+$/, "") : metricsPath;
-    if (value === "/" || value === "") {
-        throw new Error(`the metrics path ${JSON.stringify(metricsPath)} would hide every path of APFA behind the Gateway`);
+/** The listeners of the public Gateway: plain HTTP on 80, and HTTPS on 443 when TLS is configured. */
+export function gatewayListeners(tls?: GatewayTls): GatewayListener[] {
+    const allowedRoutes = { namespaces: { from: "Same" } } as const;
+    const listeners: GatewayListener[] = [{ name: GATEWAY_LISTENER, protocol: "HTTP", port: GATEWAY_PORT, allowedRoutes }];
+    if (tls) {
+        const certificate = tls.certificate;
+        listeners.push({
+            name: GATEWAY_HTTPS_LISTENER,
+            protocol: "HTTPS",
+            port: GATEWAY_HTTPS_PORT,
+            ...(certificate.kind === "secret"
+                ? { tls: { mode: "Terminate" as const, certificateRefs: [{ group: "" as const, kind: "Secret" as const, name: certificate.secretName }] } }
+                : {}),
+            allowedRoutes,
+        });
     }
-    // The Gateway API's own rules for Exact/PathPrefix values (CEL validation of HTTPPathMatch).
-    if (!value.startsWith("/") || value.includes("//") || /\/\.\.?(\/|$)/.test(value)) {
-        throw new Error(`the metrics path ${JSON.stringify(metricsPath)} is not a valid HTTPRoute path (no "//", "/./" or "/../")`);
-    }
-    return { path: { type: "PathPrefix", value } };
+    return listeners;
 }
 
-/** The public Gateway: one plain-HTTP listener on port 80 taking routes from its own namespace only. */
+/**
+ * The public Gateway: a plain-HTTP listener on port 80 and, with TLS, an HTTPS listener on 443,
+ * both taking routes from the Gateway's own namespace only.
+ */
 export function gatewayManifest(args: {
     namespace: string;
     gatewayClassName: string;
+    tls?: GatewayTls;
     labels?: Readonly<Record<string, string>>;
     annotations?: Readonly<Record<string, string>>;
 }): GatewayManifest {
@@ -130,16 +158,14 @@ export function gatewayManifest(args: {
             // The wait annotation last: a platform annotation must not switch the wait off.
             annotations: { ...args.annotations, ...GATEWAY_WAIT_ANNOTATION },
         },
-        spec: {
-            gatewayClassName: args.gatewayClassName,
-            listeners: [{ name: GATEWAY_LISTENER, protocol: "HTTP", port: GATEWAY_PORT, allowedRoutes: { namespaces: { from: "Same" } } }],
-        },
+        spec: { gatewayClassName: args.gatewayClassName, listeners: gatewayListeners(args.tls) },
     };
 }
 
 /**
- * The weighted backends, blue first. A weight of 0 is a valid backendRef (it receives no requests)
- * and keeps the route's shape identical at every step of a release.
+ * The weighted backends, blue first: each slot's ClusterIP Service on APFA's app port. A weight of
+ * 0 is a valid backendRef (it receives no requests) and keeps the route's shape identical at every
+ * step of a release.
  * @throws RangeError unless the weights are integers 0-100 adding up to 100.
  */
 export function weightedBackends(weights: TrafficWeights, port: number): HttpRouteBackendRef[] {
@@ -156,38 +182,81 @@ export function weightedBackends(weights: TrafficWeights, port: number): HttpRou
     return SLOTS.map((slot: Slot) => ({ group: "", kind: "Service", name: serviceName(slot), port, weight: weights[slot] }));
 }
 
+/** The listener user traffic arrives on: HTTPS when TLS is configured, else plain HTTP. */
+export function userListener(tls: boolean): string {
+    return tls ? GATEWAY_HTTPS_LISTENER : GATEWAY_LISTENER;
+}
+
 /**
- * The one HTTPRoute: every path of the Gateway's listener split between the slots' Services, except
- * APFA's metrics path, which the Gateway answers itself ({@link METRICS_REDIRECT}). Both rules live
- * in this one route, so a weight change still edits only it.
+ * The one weighted HTTPRoute: every path of the user listener split between the slots' Services on
+ * APFA's app port (`appPort`; never the metrics port).
  */
 export function httpRouteManifest(args: {
     namespace: string;
     weights: TrafficWeights;
-    port: number;
-    /** APFA's metrics path (config `app.metricsPath`), kept off the public Gateway. */
-    metricsPath: string;
+    /** APFA's app port (config `app.port`). */
+    appPort: number;
+    /** Whether the Gateway has an HTTPS listener (the route then serves it, not plain HTTP). */
+    tls?: boolean;
     labels?: Readonly<Record<string, string>>;
-}): HttpRouteManifest {
+}): HttpRouteManifest<WeightedRule> {
     return {
         apiVersion: GATEWAY_API_VERSION,
         kind: "HTTPRoute",
         metadata: { name: ROUTE_NAME, namespace: args.namespace, labels: args.labels },
         spec: {
-            parentRefs: [{ name: GATEWAY_NAME, sectionName: GATEWAY_LISTENER }],
-            rules: [
-                { matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: weightedBackends(args.weights, args.port) },
-                { matches: [metricsPathMatch(args.metricsPath)], filters: [{ type: "RequestRedirect", requestRedirect: { ...METRICS_REDIRECT } }] },
-            ],
+            parentRefs: [{ name: GATEWAY_NAME, sectionName: userListener(args.tls ?? false) }],
+            rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: weightedBackends(args.weights, args.appPort) }],
         },
     };
 }
 
-/** `http://<address>` from a Gateway's status, IPv6 in brackets; undefined while it has none. */
-export function gatewayUrl(status: { addresses?: readonly { value?: string }[] } | undefined): string | undefined {
-    const address = status?.addresses?.find((a) => a.value)?.value;
+/**
+ * The redirect a TLS Gateway answers plain HTTP with: `301` to the same host and path over https.
+ * `scheme` is an Extended field of RequestRedirect; Envoy Gateway implements it, and GKE documents
+ * exactly this route for its HTTP-to-HTTPS redirect.
+ */
+export const HTTPS_REDIRECT = { scheme: "https", statusCode: 301 } as const;
+
+/**
+ * The static route of the plain-HTTP listener of a TLS Gateway: every request for `hostname` is
+ * redirected to HTTPS, none is forwarded. Bound to the host name so that, on AKS, cert-manager's
+ * HTTP-01 challenge route (an Exact path for the same host) wins by the Gateway API's precedence
+ * rules and Let's Encrypt reaches the solver.
+ */
+export function httpsRedirectRouteManifest(args: {
+    namespace: string;
+    hostname: string;
+    labels?: Readonly<Record<string, string>>;
+}): HttpRouteManifest<RedirectRule> {
+    return {
+        apiVersion: GATEWAY_API_VERSION,
+        kind: "HTTPRoute",
+        metadata: { name: HTTPS_REDIRECT_ROUTE_NAME, namespace: args.namespace, labels: args.labels },
+        spec: {
+            parentRefs: [{ name: GATEWAY_NAME, sectionName: GATEWAY_LISTENER }],
+            hostnames: [args.hostname],
+            rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], filters: [{ type: "RequestRedirect", requestRedirect: { ...HTTPS_REDIRECT } }] }],
+        },
+    };
+}
+
+/** The Gateway's first address from its status, or undefined while it has none. */
+export function gatewayAddress(status: { addresses?: readonly { value?: string }[] } | undefined): string | undefined {
+    return status?.addresses?.find((a) => a.value)?.value;
+}
+
+/**
+ * Where users reach APFA: `https://<hostname>` with TLS, else `http://<Gateway address>` (IPv6 in
+ * brackets); undefined while the Gateway has no address (with TLS too: the DNS name must point at one).
+ */
+export function gatewayUrl(status: { addresses?: readonly { value?: string }[] } | undefined, tlsHostname?: string): string | undefined {
+    const address = gatewayAddress(status);
     if (!address) {
         return undefined;
+    }
+    if (tlsHostname !== undefined) {
+        return `https://${tlsHostname}`;
     }
     return address.includes(":") ? `http://[${address}]` : `http://${address}`;
 }

@@ -100,6 +100,9 @@ export function grafanaEnv(homeDashboardFile: string): Record<string, string> {
         GF_SECURITY_DISABLE_GRAVATAR: "true",
         GF_SECURITY_COOKIE_SAMESITE: "strict",
         GF_ANALYTICS_REPORTING_ENABLED: "false",
+        // Grafana 12 installs some plugins from grafana.com at start; its egress is closed (and
+        // pinned dashboards need no plugin), so it must not try.
+        GF_PLUGINS_PREINSTALL_DISABLED: "true",
         GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
         GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: "false",
         GF_NEWS_NEWS_FEED_ENABLED: "false",

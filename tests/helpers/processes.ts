@@ -10,9 +10,11 @@
  * Typical use:
  *   const procs = new ProcessGroup();
  *   after(() => procs.stopAll());
- *   const port = await freePort();
- *   const app = procs.start("app", process.execPath, ["app/server.js"], { env: { PORT: String(port) } });
- *   await waitForHttp(`http://127.0.0.1:${port}/health`, { process: app });
+ *   const port = await withFreePorts(1, async ([port]) => {
+ *       const app = procs.start("app", process.execPath, ["app/server.js"], { env: { PORT: String(port) } });
+ *       await waitForHttp(`http://127.0.0.1:${port}/health`, { process: app });
+ *       return port;
+ *   });
  */
 import { spawn } from "node:child_process";
 import * as net from "node:net";
@@ -209,6 +211,15 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     }
 }
 
+/** Waits until `proc` has printed (stdout or stderr) something matching `pattern`; fails at once if it exits first. */
+export async function waitForOutput(proc: RunningProcess, pattern: RegExp, opts: Omit<WaitOptions, "process"> = {}): Promise<void> {
+    await waitFor(`${proc.name} to print ${pattern}`, () => pattern.test(proc.stdout()) || pattern.test(proc.stderr()), {
+        intervalMs: 20,
+        ...opts,
+        process: proc,
+    });
+}
+
 /** Waits until `url` answers with `status` (default 200); returns the response body. */
 export async function waitForHttp(url: string, opts: WaitOptions & { status?: number } = {}): Promise<string> {
     const status = opts.status ?? 200;
@@ -223,23 +234,64 @@ export async function waitForHttp(url: string, opts: WaitOptions & { status?: nu
     );
 }
 
-/** A TCP port that is free on `host` right now (the kernel's pick). */
+/**
+ * A TCP port that is free on `host` right now (the kernel's pick). It may be taken by the time a
+ * process binds it: to start a server on it, use {@link withFreePorts}.
+ */
 export async function freePort(host = "127.0.0.1"): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.unref();
-        server.once("error", reject);
-        server.listen(0, host, () => {
-            const address = server.address();
-            server.close(() => {
-                if (address && typeof address === "object") {
-                    resolve(address.port);
-                } else {
-                    reject(new Error("could not determine a free port"));
-                }
-            });
-        });
-    });
+    return (await freePorts(1, host))[0];
+}
+
+/** `count` distinct TCP ports free on `host` right now (held together, so never the same one twice). */
+export async function freePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
+    const servers: net.Server[] = [];
+    try {
+        const ports: number[] = [];
+        for (let i = 0; i < count; i++) {
+            const server = net.createServer();
+            server.unref();
+            servers.push(server);
+            ports.push(
+                await new Promise<number>((resolve, reject) => {
+                    server.once("error", reject);
+                    server.listen(0, host, () => {
+                        const address = server.address();
+                        if (address && typeof address === "object") {
+                            resolve(address.port);
+                        } else {
+                            reject(new Error("could not determine a free port"));
+                        }
+                    });
+                }),
+            );
+        }
+        return ports;
+    } finally {
+        await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    }
+}
+
+/** What a server prints when its port was taken (Node: EADDRINUSE; Go, e.g. Prometheus: "address already in use"). */
+const PORT_TAKEN = /EADDRINUSE|address already in use/i;
+
+/**
+ * Runs `start` with `count` ports that were free a moment ago, for a server that must be told its
+ * ports (one that cannot bind port 0 and report its choice). `start` starts the server and waits
+ * until it is ready; if that fails because another process took one of the ports in between (the
+ * error, which carries the process's output, says EADDRINUSE / address already in use), it is
+ * tried again on new ports, up to `attempts` times. Any other failure is thrown at once.
+ */
+export async function withFreePorts<T>(count: number, start: (ports: number[]) => Promise<T>, attempts = 5): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+        const ports = await freePorts(count);
+        try {
+            return await start(ports);
+        } catch (err) {
+            if (attempt >= attempts || !PORT_TAKEN.test(err instanceof Error ? err.message : String(err))) {
+                throw err;
+            }
+        }
+    }
 }
 
 /** `promise`'s value, or undefined if it takes longer than `ms` (the timer never outlives the race). */
@@ -275,13 +327,17 @@ export interface ReferenceApp {
  * and returns once it answers /health.
  */
 export async function startReferenceApp(group: ProcessGroup, name: string, env: Record<string, string>): Promise<ReferenceApp> {
-    const port = await freePort();
-    const metricsPort = await freePort();
     const server = path.resolve(__dirname, "..", "..", "app", "server.js");
-    const proc = group.start(name, process.execPath, [server], {
-        env: { ...env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: "127.0.0.1" },
+    // The app takes its ports from PORT and METRICS_PORT (1..65535): retried if one was taken meanwhile.
+    return withFreePorts(2, async ([port, metricsPort]) => {
+        const proc = group.start(name, process.execPath, [server], {
+            env: { ...env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: "127.0.0.1" },
+        });
+        // This process says it listens on both: whatever answers /health next is this app, not
+        // another process that took one of the ports.
+        await waitForOutput(proc, new RegExp(`listening on 127\\.0\\.0\\.1:${port}, metrics on ${metricsPort}\\b`));
+        const base = `http://127.0.0.1:${port}`;
+        await waitForHttp(`${base}/health`, { process: proc });
+        return { proc, port, base, metricsPort };
     });
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/health`, { process: proc });
-    return { proc, port, base, metricsPort };
 }

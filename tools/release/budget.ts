@@ -12,6 +12,7 @@
  * log records the duration of every `pulumi up`, targeted ones included).
  */
 import type { ApfaConfig, Cloud, RolloutSettings } from "../../src/config";
+import { FLOOR_TARGETS } from "./capacity";
 
 export type Provenance = "config" | "derived" | "measured" | "documented" | "assumed";
 
@@ -34,6 +35,8 @@ export interface RollbackBudget {
     readonly exposureSeconds: number;
     /** + drain: until the bad slot holds no request at all. */
     readonly totalSeconds: number;
+    /** What the figures leave out, in words (printed under them). */
+    readonly notCounted: readonly string[];
 }
 
 /** The original design's goal for a rollback, and this project's aim. */
@@ -202,6 +205,13 @@ export function rollbackBudget(stack: string, config: ApfaConfig, rollout: Rollo
     const drain = drainTerms(config);
     const sum = (terms: readonly BudgetTerm[]) => terms.reduce((t, x) => t + x.seconds, 0);
     const exposureSeconds = round1(sum(detection) + sum(update));
+    // The capacity step before each shift (autoscaled targets) adds a whole-stack update but leaves
+    // the rollback path (one write, one targeted update) and the analysis cadence as they are.
+    const updates = FLOOR_TARGETS[config.cloud] ? "each step's update, and the capacity update that sets the replica floors before it" : "each step's update";
+    const notCounted = [
+        `a failure that starts while a whole-stack \`pulumi up\` runs (${updates}) is judged once that update ends: ` +
+            "no analysis runs during one; each release's event log records how long they take (`up` events)",
+    ];
     return {
         stack,
         cloud: config.cloud,
@@ -211,6 +221,7 @@ export function rollbackBudget(stack: string, config: ApfaConfig, rollout: Rollo
         drain,
         exposureSeconds,
         totalSeconds: round1(exposureSeconds + sum(drain)),
+        notCounted,
     };
 }
 
@@ -232,6 +243,9 @@ export function formatBudget(budget: RollbackBudget): string[] {
     lines.push(`  ${budget.exposureSeconds.toFixed(1).padStart(8)} s  until no new request reaches the bad slot  ${verdict(budget.exposureSeconds)}`);
     section("drain", budget.drain);
     lines.push(`  ${budget.totalSeconds.toFixed(1).padStart(8)} s  until the bad slot holds no request (conservative)  ${verdict(budget.totalSeconds)}`);
+    for (const note of budget.notCounted) {
+        lines.push(`  not counted: ${note}`);
+    }
     return lines;
 }
 

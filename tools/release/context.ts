@@ -4,6 +4,7 @@
  * `pulumi up` agree on every value and default).
  */
 import { NAMESPACE, parseConfig, parseRolloutSettings, type ApfaConfig, type ReleaseState, type RolloutSettings } from "../../src/config";
+import { FLOOR_TARGETS, type ReplicaRange } from "./capacity";
 import type { StackDriver } from "./driver";
 
 export interface ReleaseContext {
@@ -12,6 +13,12 @@ export interface ReleaseContext {
     readonly rollout: RolloutSettings;
     /** Replicas a slot must have up before it takes traffic. */
     readonly expectedReplicas: number;
+    /**
+     * The autoscaler's bounds within which the release sets the slots' replica floors before each
+     * shift (capacity follows the weight); undefined where the target takes no floor
+     * ({@link FLOOR_TARGETS}: docker's count is fixed).
+     */
+    readonly capacity?: ReplicaRange;
     /** The raw config values read (namespaced, {@link RELEASE_CONFIG_KEYS}), e.g. `aws:region`. */
     readonly values: Readonly<Record<string, unknown>>;
 }
@@ -30,7 +37,7 @@ export const RELEASE_CONFIG_KEYS = [
     `${NAMESPACE}:rollout`,
     /** The health path the Prometheus analysis probes. */
     `${NAMESPACE}:app`,
-    /** The replicas a new slot must reach (minReplicas). */
+    /** The replicas a new slot must reach (minReplicas), and the bounds of the replica floors. */
     `${NAMESPACE}:scaling`,
     /** The scrape interval (analysis window check, rollback budget). */
     `${NAMESPACE}:monitoring`,
@@ -50,7 +57,7 @@ export const RELEASE_CONFIG_KEYS = [
 export function contextFromValues(stack: string, values: Readonly<Record<string, unknown>>): ReleaseContext {
     const config = parseConfig({ values, project: NAMESPACE, stack });
     const rollout = parseRolloutSettings(values[`${NAMESPACE}:rollout`]);
-    return { stack, config, rollout, expectedReplicas: expectedReplicas(config), values };
+    return { stack, config, rollout, expectedReplicas: expectedReplicas(config), capacity: capacityRange(config), values };
 }
 
 /** Reads {@link RELEASE_CONFIG_KEYS} through the driver and validates them. */
@@ -64,6 +71,11 @@ export async function loadContext(driver: StackDriver): Promise<ReleaseContext> 
  */
 export function expectedReplicas(config: ApfaConfig): number {
     return config.cloud === "docker" ? config.docker.replicasPerSlot : config.scaling.minReplicas;
+}
+
+/** The bounds of the slots' replica floors: `apfa:scaling` where the target takes floors, else none. */
+export function capacityRange(config: ApfaConfig): ReplicaRange | undefined {
+    return FLOOR_TARGETS[config.cloud] ? { minReplicas: config.scaling.minReplicas, maxReplicas: config.scaling.maxReplicas } : undefined;
 }
 
 /** The release state in the context (validated with defaults). */

@@ -36,16 +36,23 @@ export function describePlan(context: ReleaseContext, current: ReleaseState, sta
         `     pulumi up (whole stack): deploys ${to}; no traffic moves`,
         `     wait until ${to} has ${context.expectedReplicas} replica(s) up and none down (at most ${context.rollout.healthTimeoutMinutes} min)`,
     ];
+    const range = context.capacity;
     steps.forEach((step, i) => {
+        lines.push(`  ${i + 2}. config previewWeight=${step.weight} (step ${i + 1}/${steps.length}) → pulumi up: ${from} ${100 - step.weight} % / ${to} ${step.weight} %`);
+        if (range) {
+            lines.push(
+                `     first, capacity: config ${to}.minReplicas=⌈${from}'s replicas up × ${step.weight} %⌉, ${from}.minReplicas=its replicas up ` +
+                    `(each within ${range.minReplicas}-${range.maxReplicas}) → pulumi up; wait until ${to} has them up (at most ${context.rollout.healthTimeoutMinutes} min)`,
+            );
+        }
         lines.push(
-            `  ${i + 2}. config previewWeight=${step.weight} (step ${i + 1}/${steps.length}) → pulumi up: ${from} ${100 - step.weight} % / ${to} ${step.weight} %`,
             `     bake ${formatDuration(step.bakeSeconds * 1000)}${i === steps.length - 1 ? " (final bake)" : ""}, analysis every ${a.intervalSeconds}s over the last ${a.windowSeconds}s`,
         );
     });
     lines.push(
         `  ${steps.length + 2}. config active=${to}, previewWeight=0 → pulumi up: promotion, routing unchanged (${to} already has 100 %)`,
         `     rollback window ${context.rollout.rollbackWindowMinutes} min: ${from} keeps running; the analysis goes on (absolute limits)`,
-        `  ${steps.length + 3}. config ${from}.scaledDown=true → pulumi up: ${from} scaled down; release complete`,
+        `  ${steps.length + 3}. config ${from}.scaledDown=true${range ? ", both slots' minReplicas cleared" : ""} → pulumi up: ${from} scaled down; release complete`,
         "",
         `  rollback (on a failed analysis, a failed update, or \`release rollback\`): config previewWeight=0` +
             ` (after promotion also active=${from}) → pulumi up --target ${urn}`,
@@ -71,7 +78,10 @@ export function describeStatus(
     const lines = [`stack ${context.stack} (${context.config.cloud})`];
     const weights = trafficWeights(state);
     for (const slot of SLOTS) {
-        const marks = [slot === state.active ? "ACTIVE" : "", state[slot].scaledDown ? "scaled down" : ""].filter(Boolean).join(", ");
+        const floor = state[slot].minReplicas;
+        const marks = [slot === state.active ? "ACTIVE" : "", state[slot].scaledDown ? "scaled down" : "", floor !== undefined ? `floor ${floor} replicas` : ""]
+            .filter(Boolean)
+            .join(", ");
         lines.push(
             `  ${slot.padEnd(5)} ${String(weights[slot]).padStart(3)} %  ${slotImage(state, slot) ?? "(build context)"}${marks ? `  [${marks}]` : ""}`,
         );
@@ -112,6 +122,13 @@ export function describeStatus(
     }
     if (progress.reason) {
         lines.push(`  reason: ${progress.reason}`);
+    }
+    const floors = SLOTS.filter((slot) => state[slot].minReplicas !== undefined);
+    if (!holdsStack(progress) && floors.length > 0) {
+        lines.push(
+            `  replica floors left by the release: ${floors.map((slot) => `${slot} ${state[slot].minReplicas}`).join(", ")} (the next release replaces them; ` +
+                `to hand a slot back to its autoscaler now: pulumi config rm --path 'apfa:release.<slot>.minReplicas', then pulumi up)`,
+        );
     }
 
     if (holdsStack(progress)) {

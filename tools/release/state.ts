@@ -7,7 +7,7 @@
  *                 │                     │                              │
  *                 └──────── any failure / operator ────────────────────┴─► rollingBack ─► rolledBack
  */
-import type { ReleasePhase, ReleaseProgress, ReleaseState, RolloutSettings, Slot } from "../../src/config";
+import type { ReleasePhase, ReleaseProgress, ReleaseState, RolloutSettings, Slot, SlotSettings } from "../../src/config";
 import { isoSeconds } from "./clock";
 import { otherSlot, slotImage } from "../../src/bluegreen";
 
@@ -76,7 +76,9 @@ export interface StartArgs {
 
 /**
  * The first write: the new image on the idle slot at 0 %. The new slot inherits the active slot's
- * environment (the known-good settings), with `env` overrides applied, and is scaled up.
+ * environment (the known-good settings), with `env` overrides applied, and is scaled up, without
+ * a replica floor (one left by an earlier release is dropped; the steps set it). The serving
+ * slot's floor, if any, stays.
  */
 export function startState(current: ReleaseState, args: StartArgs): ReleaseState {
     const from = current.active;
@@ -149,14 +151,38 @@ export function promoteState(current: ReleaseState, now: Date, windowMinutes: nu
     };
 }
 
-/** After the rollback window: the old slot is scaled down and the release is over. */
+/**
+ * After the rollback window: the old slot is scaled down and the release is over. Both replica
+ * floors the release set are cleared (the old slot runs nothing; the new slot's autoscaler owns
+ * its count again).
+ */
 export function completeState(current: ReleaseState, now: Date): ReleaseState {
     const progress = requireProgress(current);
     return {
         ...current,
-        [progress.from]: { ...current[progress.from], scaledDown: true },
+        [progress.from]: { ...withoutFloor(current[progress.from]), scaledDown: true },
+        [progress.to]: withoutFloor(current[progress.to]),
         progress: cleanProgress({ ...progress, phase: "completed", endedAt: isoSeconds(now), promoteRequested: false, driver: undefined }),
     };
+}
+
+/**
+ * Sets the replica floors (`apfa:release.<slot>.minReplicas`) of the slots named in `floors`; an
+ * undefined floor removes the key. Capacity only: routing and images stay as they are.
+ */
+export function withFloors(current: ReleaseState, floors: Partial<Record<Slot, number | undefined>>): ReleaseState {
+    const next: ReleaseState = { ...current };
+    for (const slot of Object.keys(floors) as Slot[]) {
+        const floor = floors[slot];
+        next[slot] = floor === undefined ? withoutFloor(current[slot]) : { ...current[slot], minReplicas: floor };
+    }
+    return next;
+}
+
+function withoutFloor(slot: SlotSettings): SlotSettings {
+    const rest = { ...slot };
+    delete rest.minReplicas;
+    return rest;
 }
 
 /** Thrown when a rollback is impossible from the recorded state (the old slot is gone). */
@@ -165,6 +191,7 @@ export class RollbackImpossible extends Error {}
 /**
  * All traffic back to the old slot: `previewWeight` 0 with the old slot active (re-activated if
  * the release had been promoted). Only the routing changes, so one targeted update applies it.
+ * The replica floors stay: the old slot's pin is what keeps it warm for the traffic it gets back.
  */
 export function rollbackState(current: ReleaseState, reason: string): ReleaseState {
     const progress = requireProgress(current);

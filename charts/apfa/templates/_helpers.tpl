@@ -73,6 +73,9 @@ the other slot (apfa-blue installed with slot=green would read as the wrong slot
 {{- fail (printf "release %q names slot %s but values.slot is %s" $.Release.Name $other $.Values.slot) -}}
 {{- end -}}
 {{- end -}}
+{{- if eq (int .Values.metricsPort) (int .Values.port) -}}
+{{- fail (printf "metricsPort (%d) must differ from port: the metrics port is reachable only by Prometheus" (int .Values.metricsPort)) -}}
+{{- end -}}
 {{- if and (gt (int .Values.preStopSleepSeconds) 0) (ge (int .Values.preStopSleepSeconds) (int .Values.terminationGracePeriodSeconds)) -}}
 {{- fail "preStopSleepSeconds must be shorter than terminationGracePeriodSeconds" -}}
 {{- end -}}

@@ -2,15 +2,18 @@
  * Per-slot autoscaling: Application Auto Scaling keeps each slot's service between the configured
  * bounds, tracking the service's average CPU.
  *
- * How capacity follows the weight: neither bound depends on the weight (a weight change must touch
- * only the listener rule). Each slot scales on its own CPU, and CPU follows the traffic the ALB
- * sends it: a slot at weight 0 idles at `minReplicas`, a slot that receives more traffic scales out
- * within `scaleOutCooldownSeconds`, and the slot that loses traffic scales in only after the longer
- * `scaleInCooldownSeconds` — so a rollback finds the old slot still warm.
+ * How capacity follows the weight: the weight never touches these resources (a weight change must
+ * touch only the listener rule). CPU target tracking alone reacts in minutes, too slowly for a
+ * release step, so the release tool moves the lower bound instead: before traffic shifts it sets
+ * the receiving slot's floor (`apfa:release.<slot>.minReplicas` → this target's `minCapacity`,
+ * which Application Auto Scaling applies at once) to its share of the serving slot's tasks, and
+ * pins the serving slot at its current count so it cannot scale in during a bake (a rollback then
+ * lands on a warm slot). Between releases both slots scale on CPU alone.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { slotReplicaBounds } from "../../bluegreen";
 import type { AwsConfig, Slot } from "../../config";
 import { scalableResourceId } from "./names";
 import { awsTags } from "./tags";
@@ -18,12 +21,14 @@ import { awsTags } from "./tags";
 export const ECS_SCALABLE_DIMENSION = "ecs:service:DesiredCount";
 
 /**
- * A slot's task-count bounds: the configured ones, or 0..0 when the release tool scaled the slot
- * down (Application Auto Scaling then sets the service's desired count to 0; the target group and
- * service stay, so scaling up again is a bounds change too).
+ * A slot's task-count bounds ({@link slotReplicaBounds}, shared with the Kubernetes layer): min is
+ * the higher of `apfa:scaling.minReplicas` and the slot's floor `apfa:release.<slot>.minReplicas`,
+ * max is `apfa:scaling.maxReplicas`; 0..0 when the release tool scaled the slot down (Application
+ * Auto Scaling then sets the service's desired count to 0; the target group and service stay, so
+ * scaling up again is a bounds change too).
  */
 export function slotCapacity(config: Pick<AwsConfig, "scaling" | "release">, slot: Slot): { min: number; max: number } {
-    return config.release[slot].scaledDown ? { min: 0, max: 0 } : { min: config.scaling.minReplicas, max: config.scaling.maxReplicas };
+    return slotReplicaBounds(config, slot);
 }
 
 /** The target-tracking configuration of a slot (pure, for tests). */

@@ -100,7 +100,9 @@ export function createSlotService(name: string, slot: Slot, ctx: SlotContext, pa
             taskDefinition: taskDefinition.arn,
             launchType: "FARGATE",
             platformVersion: "LATEST",
-            // The starting count only: Application Auto Scaling owns it from then on (ignoreChanges).
+            // The starting count only (the slot's minimum, its floor included; 0 when scaled down):
+            // Application Auto Scaling owns it from then on (ignoreChanges), and a floor change
+            // reaches the running service through the scalable target's minCapacity.
             desiredCount: slotCapacity(config, slot).min,
             networkConfiguration: {
                 subnets: ctx.network.privateSubnets.map((s) => s.id),

@@ -25,7 +25,19 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { NetworkPolicyPeer } from "../../kubernetes";
 
-/** Envoy Gateway release, pinned (supports Kubernetes 1.33-1.36); bump deliberately. */
+/**
+ * Envoy Gateway release, pinned (v1.9 supports Kubernetes 1.33-1.36); bump deliberately.
+ *
+ * v1.9.1 exists (a review against a snapshot of 2026-08-21 saw only v1.9.0): upstream's release
+ * notes `site/content/en/news/releases/notes/v1.9.1.md` in envoyproxy/gateway are dated 2026-08-29;
+ * Renovate moved a cluster's OCI chart `mirror.gcr.io/envoyproxy/gateway-helm` from v1.7.3 to v1.9.1
+ * on 2026-09-11 (ajaykumar4/cluster-template#457), and helmforgedev/charts#1110 (2026-09-02) bumped
+ * to 1.9.1 after verifying the published image tag.
+ * Both charts (gateway-helm, gateway-crds-helm) are published by the same release job.
+ * Newer patches have upstream release notes (v1.9.2 of 2026-09-28, v1.9.3 of 2026-10-03, Envoy
+ * security fixes incl. a TLS-handshake DoS); check the tag with
+ * `helm show chart oci://docker.io/envoyproxy/gateway-helm --version <v>` before bumping.
+ */
 export const ENVOY_GATEWAY_VERSION = "v1.9.1";
 export const ENVOY_GATEWAY_CRDS_CHART = "oci://docker.io/envoyproxy/gateway-crds-helm";
 export const ENVOY_GATEWAY_CHART = "oci://docker.io/envoyproxy/gateway-helm";
@@ -40,6 +52,25 @@ export const ENVOY_PROXY_NAME = "apfa-proxy";
 export const ENVOY_PROXY_ROLE_LABEL = { "apfa.io/role": "gateway-proxy" } as const;
 
 /** Values of gateway-crds-helm: the standard Gateway API channel plus Envoy Gateway's own CRDs. */
+/**
+ * How long Envoy keeps an idle connection to an APFA replica. Envoy's default is one hour; APFA
+ * closes idle connections after its keep-alive (the reference app: 620 s), and a proxy that reuses
+ * a connection the app has just closed answers 502/503. The proxy must close first.
+ */
+export const UPSTREAM_IDLE_TIMEOUT_SECONDS = 60;
+
+/**
+ * Spec of the BackendTrafficPolicy (gateway.envoyproxy.io/v1alpha1) on APFA's Gateway: upstream
+ * HTTP connections close after {@link UPSTREAM_IDLE_TIMEOUT_SECONDS} idle (field
+ * `timeout.http.connectionIdleTimeout`, Envoy Gateway api/v1alpha1/timeout_types.go).
+ */
+export function backendConnectionPolicySpec(gatewayName: string): Record<string, unknown> {
+    return {
+        targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: gatewayName }],
+        timeout: { http: { connectionIdleTimeout: `${UPSTREAM_IDLE_TIMEOUT_SECONDS}s` } },
+    };
+}
+
 export function envoyGatewayCrdValues(): Record<string, unknown> {
     return { crds: { gatewayAPI: { enabled: true, channel: "standard" }, envoyGateway: { enabled: true } } };
 }

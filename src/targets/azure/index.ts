@@ -6,11 +6,14 @@
  *    the subnet only holds nodes);
  * 2. a user-assigned control-plane identity with Network Contributor on the node subnet (AKS needs
  *    it to join nodes and load balancers to a subnet it does not own), granted before the cluster;
- * 3. the ManagedCluster: Standard tier, OIDC issuer + workload identity, Cilium dataplane (which
- *    enforces NetworkPolicy), a system pool for critical add-ons only; then the APFA user pool as
- *    a separate AgentPool with the cluster autoscaler, across zones;
- * 4. the kubeconfig from the cluster's user credentials (secret) feeding a `k8s.Provider`;
- * 5. Envoy Gateway (the Gateway API implementation, see envoy-gateway.ts) and the Kubernetes layer.
+ * 3. the ManagedCluster: Standard tier, Entra ID authentication with Azure RBAC and no local
+ *    accounts, OIDC issuer + workload identity, Cilium dataplane (which enforces NetworkPolicy), a
+ *    system pool for critical add-ons only; then APFA's nodes as ONE AgentPool PER ZONE with the
+ *    cluster autoscaler (see appPoolPlan);
+ * 4. access: the nodes' AcrPull grant, the deployer's cluster-admin grant (unless admin groups are
+ *    configured), a kubeconfig that execs kubelogin (see kubeconfig.ts) feeding a `k8s.Provider`;
+ * 5. Envoy Gateway (the Gateway API implementation, see envoy-gateway.ts), cert-manager when TLS is
+ *    configured (see cert-manager.ts), a zone-redundant StorageClass, and the Kubernetes layer.
  *
  * azure-native is imported by submodule: its root import costs tens of seconds.
  */
@@ -24,12 +27,18 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { ApfaClusterBase, CLUSTER_TYPES, type AuxService, type AuxServiceSpec } from "../../contract";
 import type { AzureConfig } from "../../config";
-import { KubernetesApfa } from "../../kubernetes";
+import { KubernetesApfa, type PodDrain } from "../../kubernetes";
+import { GATEWAY_NAME, TLS_SECRET_NAME } from "../../kubernetes/names";
+import { managedLabels } from "../../kubernetes/labels";
 import { publicControlPlaneWarning } from "../../kubernetes/warnings";
 import { trafficWeights } from "../../bluegreen";
 import type { AzureTargetOutputs } from "./outputs";
-import { installEnvoyGateway } from "./envoy-gateway";
+import { createGatewayCertificate, installCertManager } from "./cert-manager";
+import { backendConnectionPolicySpec, installEnvoyGateway } from "./envoy-gateway";
+import { aksKubeloginKubeconfig } from "./kubeconfig";
 import { dnsServiceIp } from "./network";
+
+export { aksKubeloginKubeconfig } from "./kubeconfig";
 
 export interface AksClusterArgs {
     /** Validated config of an `azure` stack. */
@@ -40,13 +49,78 @@ export interface AksClusterArgs {
 export const AZURE_ROLES = {
     networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
     acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    /** "Azure Kubernetes Service RBAC Cluster Admin": every Kubernetes API action in the cluster. */
+    aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
 } as const;
 
 /** Node pool names: Linux pools take at most 12 lower-case letters and digits. */
 export const SYSTEM_POOL = "system";
-export const APP_POOL = "apfa";
-/** Node label of the APFA user pool; the chart's nodeSelector pins APFA to it. */
+/** APFA's pools are `apfa<zone>` (apfa1, apfa2, apfa3): one per availability zone. */
+export const APP_POOL_PREFIX = "apfa";
+/** Node label of every APFA pool; the chart's nodeSelector pins APFA to them. */
 export const APP_POOL_LABEL = { "apfa.io/pool": "app" } as const;
+
+/**
+ * How a terminating APFA pod drains on AKS: Envoy Gateway follows the EndpointSlices and stops
+ * routing to a terminating endpoint within about a second of its xDS push, so 5 s of preStop cover
+ * it; Envoy finishes in-flight requests itself (no load-balancer draining to wait for).
+ */
+export const AKS_DRAIN: PodDrain = { preStopSleepSeconds: 5, loadBalancerDrainSeconds: 0 };
+
+/** Name of the zone-redundant StorageClass the program creates for Prometheus's and Grafana's volumes. */
+export const ZRS_STORAGE_CLASS = "apfa-managed-csi-zrs";
+
+/**
+ * The StorageClass of the monitoring volumes: Azure Disk CSI with zone-redundant StandardSSD
+ * (synchronously replicated across three zones, attachable from a node in any zone), so
+ * Prometheus and Grafana can be rescheduled into another zone with their data. StandardSSD_ZRS
+ * rather than Premium_ZRS: it is the ZRS twin of AKS's default `managed-csi` (StandardSSD_LRS) and
+ * works with every VM size, Premium needs an "s" size. WaitForFirstConsumer as AKS's own classes.
+ * Its parameters are immutable: a change replaces the class (not the existing volumes).
+ */
+export function zrsStorageClass(): { provisioner: string; parameters: Record<string, string>; reclaimPolicy: string; volumeBindingMode: string; allowVolumeExpansion: boolean } {
+    return {
+        provisioner: "disk.csi.azure.com",
+        parameters: { skuName: "StandardSSD_ZRS", cachingMode: "ReadOnly" },
+        reclaimPolicy: "Delete",
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+    };
+}
+
+/** One of APFA's per-zone node pools. */
+export interface AppPoolPlan {
+    readonly zone: string;
+    /** AgentPool name (`apfa<zone>`). */
+    readonly name: string;
+    readonly minCount: number;
+    readonly maxCount: number;
+}
+
+/**
+ * APFA's node pools: one per availability zone, the total autoscaler bounds split over them (the
+ * first zones take the remainder). Why per zone: the chart spreads APFA's pods over zones with
+ * `DoNotSchedule`, and the cluster autoscaler cannot choose the zone of a new node in a pool that
+ * spans zones, so a pod pending for zone 2 could get a node in zone 1 and stay pending. With one
+ * pool per zone the autoscaler sees which pool would fit the pod ("use separate node groups per
+ * zone", cluster-autoscaler FAQ), and `balance-similar-node-groups` keeps the zones even.
+ * @throws RangeError when the maximum leaves a zone without room for a node, or min > max
+ */
+export function appPoolPlan(zones: readonly string[], minNodes: number, maxNodes: number): AppPoolPlan[] {
+    if (zones.length === 0) {
+        throw new RangeError("at least one availability zone is needed");
+    }
+    if (minNodes > maxNodes || maxNodes < zones.length) {
+        throw new RangeError(`cannot split ${minNodes}-${maxNodes} nodes over ${zones.length} zones with at least one node of room each`);
+    }
+    const share = (total: number, index: number) => Math.floor(total / zones.length) + (index < total % zones.length ? 1 : 0);
+    return zones.map((zone, index) => ({
+        zone,
+        name: `${APP_POOL_PREFIX}${zone}`,
+        minCount: share(minNodes, index),
+        maxCount: share(maxNodes, index),
+    }));
+}
 
 /** Azure tags: the stack's tags plus its identity. Characters Azure forbids in names become "_". */
 export function azureTags(config: Pick<AzureConfig, "tags" | "project" | "stack">): Record<string, string> {
@@ -76,6 +150,14 @@ export function roleDefinitionId(subscriptionId: string, role: string): string {
     return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${role}`;
 }
 
+/**
+ * What an operator runs for kubectl access: the cluster's user kubeconfig, converted to kubelogin's
+ * Azure CLI mode (the cluster accepts only Entra ID tokens; `az login` first).
+ */
+export function getCredentialsCommand(resourceGroup: string, cluster: string): string {
+    return `az aks get-credentials --resource-group ${resourceGroup} --name ${cluster} && kubelogin convert-kubeconfig -l azurecli`;
+}
+
 /** The kubeconfig text from a `listManagedClusterUserCredentials` result (base64 in the API). */
 export function decodeKubeconfig(result: { kubeconfigs?: readonly { value?: string }[] }): string {
     const encoded = result.kubeconfigs?.[0]?.value;
@@ -94,16 +176,32 @@ export function aksExposureWarnings(settings: Pick<AzureConfig["azure"], "apiSer
         publicControlPlaneWarning({
             platform: "AKS",
             configKey: "apfa:azure.apiServerAuthorizedIpRanges",
-            authentication: "a cluster certificate or an Entra ID token",
+            authentication: "an Entra ID token",
         }),
     ];
+}
+
+/**
+ * The warning of a stack without admin groups: cluster-admin follows whoever ran `pulumi up` last
+ * (the grant's principal is the deploying identity, so another deployer replaces it).
+ */
+export function deployerGrantWarning(settings: Pick<AzureConfig["azure"], "clusterAdminGroupObjectIds">): string | undefined {
+    if (settings.clusterAdminGroupObjectIds.length > 0) {
+        return undefined;
+    }
+    return (
+        "apfa:azure.clusterAdminGroupObjectIds is empty: the identity running `pulumi up` gets the Azure Kubernetes Service RBAC " +
+        "Cluster Admin role on the cluster, and a `pulumi up` by another identity moves it there. Set an Entra ID group of your " +
+        "operators and CI instead."
+    );
 }
 
 export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
     readonly resourceGroup: resources.ResourceGroup;
     readonly cluster: containerservice.ManagedCluster;
-    readonly appPool: containerservice.AgentPool;
-    /** Provider of the cluster (admin-equivalent user credentials). */
+    /** APFA's node pools, one per availability zone. */
+    readonly appPools: containerservice.AgentPool[];
+    /** Provider of the cluster (Entra ID tokens from kubelogin; no stored credential). */
     readonly provider: k8s.Provider;
     /** APFA, its routing and the auxiliary services. */
     readonly apfa: KubernetesApfa;
@@ -170,6 +268,14 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
                 sku: { name: "Base", tier: settings.skuTier },
                 identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
                 enableRBAC: true,
+                // Entra ID authentication and Azure RBAC authorisation; no local accounts, so no
+                // certificate credential exists that bypasses Entra ID (listClusterAdminCredential fails).
+                aadProfile: {
+                    managed: true,
+                    enableAzureRBAC: true,
+                    adminGroupObjectIDs: settings.clusterAdminGroupObjectIds.length > 0 ? [...settings.clusterAdminGroupObjectIds] : undefined,
+                },
+                disableLocalAccounts: true,
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: { workloadIdentity: { enabled: true }, imageCleaner: { enabled: true, intervalHours: 48 } },
                 autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
@@ -222,39 +328,47 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
                 ignoreChanges: ["agentPoolProfiles"],
             },
         );
-        for (const warning of aksExposureWarnings(settings)) {
-            void pulumi.log.warn(warning, this);
+        for (const warning of [...aksExposureWarnings(settings), deployerGrantWarning(settings)]) {
+            if (warning !== undefined) {
+                void pulumi.log.warn(warning, this);
+            }
         }
         const clusterName = this.cluster.name;
 
-        this.appPool = new containerservice.AgentPool(
-            `${name}-apfa-pool`,
-            {
-                resourceGroupName,
-                resourceName: clusterName,
-                agentPoolName: APP_POOL,
-                mode: "User",
-                type: "VirtualMachineScaleSets",
-                vmSize: settings.appVmSize,
-                enableAutoScaling: true,
-                minCount: settings.appPoolMinNodes,
-                maxCount: settings.appPoolMaxNodes,
-                count: settings.appPoolMinNodes,
-                availabilityZones: zones,
-                osType: "Linux",
-                osSKU: "AzureLinux",
-                vnetSubnetID: subnet.id,
-                orchestratorVersion: settings.kubernetesVersion,
-                nodeLabels: { ...APP_POOL_LABEL },
-                upgradeSettings: { maxSurge: "33%" },
-                tags,
-            },
-            // The cluster autoscaler owns the node count.
-            { ...parent, ignoreChanges: ["count"] },
+        this.appPools = appPoolPlan(zones, settings.appPoolMinNodes, settings.appPoolMaxNodes).map(
+            (pool) =>
+                new containerservice.AgentPool(
+                    `${name}-apfa-pool-z${pool.zone}`,
+                    {
+                        resourceGroupName,
+                        resourceName: clusterName,
+                        agentPoolName: pool.name,
+                        mode: "User",
+                        type: "VirtualMachineScaleSets",
+                        vmSize: settings.appVmSize,
+                        enableAutoScaling: true,
+                        minCount: pool.minCount,
+                        maxCount: pool.maxCount,
+                        count: pool.minCount,
+                        availabilityZones: [pool.zone],
+                        osType: "Linux",
+                        osSKU: "AzureLinux",
+                        vnetSubnetID: subnet.id,
+                        orchestratorVersion: settings.kubernetesVersion,
+                        // The same labels on every zone's pool: the autoscaler treats them as
+                        // similar node groups and balances them (balanceSimilarNodeGroups above).
+                        nodeLabels: { ...APP_POOL_LABEL },
+                        upgradeSettings: { maxSurge: "33%" },
+                        tags,
+                    },
+                    // The cluster autoscaler owns the node count.
+                    { ...parent, ignoreChanges: ["count"] },
+                ),
         );
 
+        let acrPull: authorization.RoleAssignment | undefined;
         if (settings.acrResourceId !== undefined) {
-            new authorization.RoleAssignment(
+            acrPull = new authorization.RoleAssignment(
                 `${name}-acr-pull`,
                 {
                     principalId: this.cluster.identityProfile.apply((profile) => {
@@ -273,19 +387,49 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
             );
         }
 
-        const credentials = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName, resourceName: clusterName }, parent);
-        const kubeconfig = pulumi.secret(credentials.apply(decodeKubeconfig));
+        // With Azure RBAC nobody may use the Kubernetes API until a role says so: without admin
+        // groups, the identity running this program gets cluster-admin on this cluster only.
+        const deployerGrants: authorization.RoleAssignment[] = [];
+        if (settings.clusterAdminGroupObjectIds.length === 0) {
+            deployerGrants.push(
+                new authorization.RoleAssignment(
+                    `${name}-deployer-cluster-admin`,
+                    {
+                        principalId: client.objectId,
+                        roleDefinitionId: client.subscriptionId.apply((sub) => roleDefinitionId(sub, AZURE_ROLES.aksRbacClusterAdmin)),
+                        scope: this.cluster.id,
+                        description: "The identity running pulumi up manages the cluster's Kubernetes objects",
+                    },
+                    parent,
+                ),
+            );
+        }
+
+        // format "exec": the kubelogin form of the user credentials (AKS returns it for Entra ID
+        // clusters); aksKubeloginKubeconfig keeps only the cluster entry and a non-interactive user.
+        const credentials = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName, resourceName: clusterName, format: "exec" }, parent);
+        const kubeconfig = pulumi.secret(credentials.apply((result) => aksKubeloginKubeconfig(decodeKubeconfig(result))));
         this.provider = new k8s.Provider(
             `${name}-k8s`,
             {
                 kubeconfig,
-                // Rotated credentials update the provider; only another cluster replaces it.
+                // A changed endpoint or CA updates the provider; only another cluster replaces it.
                 clusterIdentifier: this.cluster.id,
             },
-            parent,
+            { ...parent, dependsOn: deployerGrants },
         );
 
-        const gateway = installEnvoyGateway(`${name}-envoy-gateway`, { provider: this.provider, zoneCount: zones.length, dependsOn: [this.appPool] }, this);
+        const gateway = installEnvoyGateway(`${name}-envoy-gateway`, { provider: this.provider, zoneCount: zones.length, dependsOn: this.appPools }, this);
+
+        const storageClass = new k8s.storage.v1.StorageClass(
+            `${name}-zrs-storage`,
+            { metadata: { name: ZRS_STORAGE_CLASS, labels: managedLabels("apfa", "storage") }, ...zrsStorageClass() },
+            { ...parent, provider: this.provider },
+        );
+
+        const tls = settings.tls;
+        // cert-manager needs the Gateway API CRDs at start-up (its Gateway API support reads them).
+        const certManager = tls ? installCertManager(`${name}-cert-manager`, { provider: this.provider, dependsOn: [gateway.gatewayClass] }, this) : undefined;
 
         this.apfa = new KubernetesApfa(
             `${name}-apfa`,
@@ -293,12 +437,44 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
                 config,
                 provider: this.provider,
                 gatewayClassName: gateway.gatewayClassName,
+                drain: AKS_DRAIN,
                 chartValues: { nodeSelector: { ...APP_POOL_LABEL } },
                 gatewayPeers: gateway.proxyPeers,
-                dependsOn: [this.appPool, gateway.gatewayClass],
+                tls: tls ? { hostname: tls.domainName, certificate: { kind: "secret", secretName: TLS_SECRET_NAME } } : undefined,
+                acmeHttp01Solver: tls !== undefined,
+                storageClassName: ZRS_STORAGE_CLASS,
+                dependsOn: [...this.appPools, gateway.gatewayClass, storageClass],
+                // The kubelet identity must be allowed to pull before the releases' atomic window starts.
+                releaseDependsOn: acrPull ? [acrPull] : [],
             },
             parent,
         );
+
+        // Envoy closes idle upstream connections before APFA does (see UPSTREAM_IDLE_TIMEOUT_SECONDS).
+        new k8s.apiextensions.CustomResource(
+            `${name}-backend-connections`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "BackendTrafficPolicy",
+                metadata: { name: "apfa-backend-connections", namespace: this.apfa.namespace.metadata.name, labels: managedLabels("apfa", "gateway") },
+                spec: backendConnectionPolicySpec(GATEWAY_NAME),
+            },
+            { parent: this, provider: this.provider, dependsOn: [this.apfa.gateway] },
+        );
+
+        if (tls && certManager) {
+            createGatewayCertificate(
+                `${name}-tls`,
+                {
+                    provider: this.provider,
+                    namespace: this.apfa.namespace.metadata.name,
+                    tls,
+                    dependsOn: [certManager, this.apfa.namespace],
+                    labels: managedLabels("apfa", "certificate"),
+                },
+                this,
+            );
+        }
 
         this.complete({
             url: this.apfa.url,
@@ -309,9 +485,10 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
                 resourceGroupName,
                 kubeconfig,
                 gatewayClass: pulumi.output(gateway.gatewayClassName),
+                gatewayAddress: this.apfa.gatewayAddress,
                 namespace: pulumi.output(this.apfa.namespaceName),
                 oidcIssuerUrl: this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? ""),
-                getCredentials: pulumi.interpolate`az aks get-credentials --resource-group ${resourceGroupName} --name ${clusterName}`,
+                getCredentials: pulumi.all([resourceGroupName, clusterName]).apply(([group, cluster]) => getCredentialsCommand(group, cluster)),
             },
         });
     }

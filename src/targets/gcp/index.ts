@@ -5,12 +5,14 @@
  * Plan of the constructor:
  *   1. network   — custom VPC, nodes subnet (Pod/Service secondary ranges), Cloud Router + NAT,
  *                  proxy-only subnet for regional Gateway classes
- *   2. identity  — a least-privilege node service account and its five project roles
+ *   2. identity  — a least-privilege node service account and its two project roles
  *   3. cluster   — private nodes, Workload Identity, Gateway API, Dataplane V2, shielded nodes,
  *                  release channel, deletion protection; the default pool removed
  *   4. node pool — autoscaled per zone, auto-repair/upgrade, GKE metadata server
  *   5. access    — a kubeconfig (gke-gcloud-auth-plugin exec, secret) and a Kubernetes provider
- *   6. workload  — KubernetesApfa (chart per slot, Gateway + weighted HTTPRoute, aux services),
+ *   6. TLS       — when configured: a Google-managed certificate in a Certificate Manager map
+ *                  (certificate.ts), attached to the Gateway by annotation
+ *   7. workload  — KubernetesApfa (chart per slot, Gateway + weighted HTTPRoute, aux services),
  *                  plus a GKE HealthCheckPolicy and GCPBackendPolicy per slot Service
  *
  * @pulumi/gcp is imported only by this folder, which src/cluster.ts loads only for gcp stacks.
@@ -22,10 +24,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { ApfaClusterBase, CLUSTER_TYPES, type AuxService, type AuxServiceSpec } from "../../contract";
 import type { GcpConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
-import { KubernetesApfa } from "../../kubernetes";
+import { KubernetesApfa, type PodDrain } from "../../kubernetes";
 import { publicControlPlaneWarning } from "../../kubernetes/warnings";
 import { trafficWeights } from "../../bluegreen";
 import type { GcpTargetOutputs } from "./outputs";
+import { certmapAnnotations, createGatewayCertificate, type GatewayCertificate } from "./certificate";
 import { backendPolicy, healthCheckPolicy } from "./gke-policies";
 import {
     APFA_POOL_LABEL,
@@ -56,6 +59,24 @@ const POLICY_LABELS = {
 /** Chart values the GKE path adds for both slots: run APFA on the APFA node pool. */
 export function gkeChartValues(): Record<string, unknown> {
     return { nodeSelector: { [APFA_POOL_LABEL.key]: APFA_POOL_LABEL.value } };
+}
+
+/**
+ * Seconds a terminating APFA pod keeps serving on GKE before SIGTERM. Container-native load
+ * balancing removes a terminating pod from its NEG asynchronously, and the Google Front End keeps
+ * sending requests until then; Google's guidance (KB "502 503 errors on external HTTP(s) Load
+ * Balancer") is a preStop sleep "that takes about the same amount of time for the endpoint to be
+ * removed from the NEG" (their example sleeps 40 s). 35 s covers the detach and the health check's
+ * 2 × 5 s before it with room (the chart's schema allows up to 60).
+ */
+export const GKE_PRESTOP_SECONDS = 35;
+
+/**
+ * How a terminating APFA pod drains on GKE: the preStop sleep above, then the GCPBackendPolicy's
+ * connection draining (`apfa:gcp.connectionDrainingSeconds`) for requests already in flight.
+ */
+export function gkeDrain(settings: Pick<GcpConfig["gcp"], "connectionDrainingSeconds">): PodDrain {
+    return { preStopSleepSeconds: GKE_PRESTOP_SECONDS, loadBalancerDrainSeconds: settings.connectionDrainingSeconds };
 }
 
 /** The `gcloud` command that writes the same kubeconfig entry on an operator's machine. */
@@ -95,6 +116,8 @@ export class GkeCluster extends ApfaClusterBase<GcpTargetOutputs> {
     readonly healthCheckPolicies: Readonly<Record<Slot, k8s.apiextensions.CustomResource>>;
     /** Backend settings of each slot (connection draining). */
     readonly backendPolicies: Readonly<Record<Slot, k8s.apiextensions.CustomResource>>;
+    /** The Gateway's Google-managed certificate and its map (TLS stacks only). */
+    readonly certificate?: GatewayCertificate;
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_TYPES.gcp, name, trafficWeights(args.config.release), opts);
@@ -133,13 +156,21 @@ export class GkeCluster extends ApfaClusterBase<GcpTargetOutputs> {
             { parent: this, dependsOn: [this.nodePool] },
         );
 
+        const tls = config.gcp.tls;
+        this.certificate = tls ? createGatewayCertificate(`${name}-tls`, config, tls.domainName, this) : undefined;
+
         this.kubernetes = new KubernetesApfa(
             `${name}-apfa`,
             {
                 config,
                 provider: this.provider,
                 gatewayClassName: config.gcp.gatewayClass,
+                drain: gkeDrain(config.gcp),
                 chartValues: gkeChartValues(),
+                tls: tls ? { hostname: tls.domainName, certificate: { kind: "gatewayAnnotation" } } : undefined,
+                gatewayAnnotations: this.certificate ? certmapAnnotations(this.certificate.mapName) : undefined,
+                // The load balancer is built with the map: its entry (and so the certificate) first.
+                gatewayDependsOn: this.certificate ? [this.certificate.mapEntry] : undefined,
                 // Public images (Prometheus, Grafana) come through Cloud NAT; regional Gateway
                 // classes cannot be programmed before their proxy-only subnet exists.
                 dependsOn: [this.network.nat, ...(this.network.proxyOnlySubnet ? [this.network.proxyOnlySubnet] : [])],
@@ -184,6 +215,8 @@ export class GkeCluster extends ApfaClusterBase<GcpTargetOutputs> {
                 location: this.cluster.location,
                 kubeconfig: this.kubeconfig,
                 gatewayClass: pulumi.output(config.gcp.gatewayClass),
+                gatewayAddress: this.kubernetes.gatewayAddress,
+                certificateDnsRecord: this.certificate ? this.certificate.dnsRecord : pulumi.output(undefined),
                 namespace: pulumi.output(this.kubernetes.namespaceName),
                 nodePool: this.nodePool.name,
                 nodeServiceAccount: this.nodeIdentity.serviceAccount.email,

@@ -33,6 +33,15 @@ export function needsProxyOnlySubnet(gatewayClass: GkeGatewayClass): boolean {
     }
 }
 
+/**
+ * Whether the class is a global load balancer, which can take its certificates from a Certificate
+ * Manager certificate map (the `networking.gke.io/certmap` Gateway annotation); the regional classes
+ * cannot.
+ */
+export function isGlobalGatewayClass(gatewayClass: GkeGatewayClass): boolean {
+    return !needsProxyOnlySubnet(gatewayClass);
+}
+
 /** Whether the class gives the Gateway a public (internet-facing) address. */
 export function isExternalGatewayClass(gatewayClass: GkeGatewayClass): boolean {
     return gatewayClass !== "gke-l7-rilb";

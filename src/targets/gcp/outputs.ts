@@ -5,6 +5,10 @@ export interface GcpTargetOutputs {
     /** Kubeconfig of the cluster using gke-gcloud-auth-plugin (a secret). */
     readonly kubeconfig: string;
     readonly gatewayClass: string;
+    /** Public address of the Gateway: where the A record of `apfa:gcp.tls.domainName` must point. */
+    readonly gatewayAddress: string;
+    /** With TLS: the CNAME record (`name CNAME target`) that authorises Google to issue the certificate. */
+    readonly certificateDnsRecord?: string;
     /** Namespace APFA runs in. */
     readonly namespace: string;
     /** APFA's node pool. */

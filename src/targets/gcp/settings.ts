@@ -5,9 +5,22 @@
  */
 import { z } from "zod";
 
-import { NAMESPACE, labelMap, valid, type StackRule } from "../../config/common";
+import { NAMESPACE, labelMap, plainHttpProblem, valid, type StackRule } from "../../config/common";
 import { labelKeyCollisions } from "./labels";
-import { GKE_GATEWAY_CLASSES, needsProxyOnlySubnet, overlappingRanges } from "./network";
+import { GKE_GATEWAY_CLASSES, isGlobalGatewayClass, needsProxyOnlySubnet, overlappingRanges } from "./network";
+
+/**
+ * HTTPS on the GKE Gateway: a Google-managed certificate from Certificate Manager for `domainName`,
+ * authorised by DNS (add the CNAME record of the `target.certificateDnsRecord` output to your zone),
+ * attached to the Gateway through a certificate map; plain HTTP then redirects to HTTPS. Needs a
+ * global Gateway class and the Certificate Manager API (certificatemanager.googleapis.com).
+ */
+export const gcpTlsSchema = z.strictObject({
+    /** Host name users reach APFA at; point its A record at the `target.gatewayAddress` output. */
+    domainName: z
+        .string()
+        .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "expected a lower-case DNS name such as apfa.example.com"),
+});
 
 export const gcpSettingsSchema = z.strictObject({
     /** GCP project id. Falls back to the `gcp:project` provider setting. */
@@ -53,11 +66,15 @@ export const gcpSettingsSchema = z.strictObject({
     podsCidr: z.cidrv4().default("10.64.0.0/14"),
     /** Secondary range of the subnet for Service cluster IPs. @default "10.68.0.0/20" */
     servicesCidr: z.cidrv4().default("10.68.0.0/20"),
-    /** The /28 of the control plane's private endpoint (private nodes reach it here). @default "172.16.0.0/28" */
+    /**
+     * A /28 for the control plane of a legacy VPC-peering private cluster. Unset (the default), GKE
+     * connects the private nodes to the control plane through Private Service Connect and needs no
+     * range; set it only to match an existing cluster created with one (it cannot change later).
+     */
     masterCidr: z
         .cidrv4()
         .refine((cidr) => cidr.endsWith("/28"), "GKE needs a /28 for the control plane")
-        .default("172.16.0.0/28"),
+        .optional(),
     /** Proxy-only subnet, created only for the regional Gateway classes. @default "10.69.0.0/23" */
     proxyOnlyCidr: z.cidrv4().default("10.69.0.0/23"),
     /**
@@ -67,6 +84,8 @@ export const gcpSettingsSchema = z.strictObject({
     masterAuthorizedCidrs: z.array(z.cidrv4()).min(1).optional(),
     /** Seconds a removed endpoint (scale-in, rollout) keeps serving its in-flight requests at the load balancer. @default 30 */
     connectionDrainingSeconds: z.number().int().min(0).max(3600).default(30),
+    /** HTTPS with a Google-managed certificate (see {@link gcpTlsSchema}); unset serves plain HTTP only. */
+    tls: gcpTlsSchema.optional(),
 });
 
 /** The validated settings, with the project resolved from `gcp:project` when unset here. */
@@ -87,13 +106,25 @@ export const gcpStackRules: StackRule = ({ own, all }) => {
             subnetCidr: gcp.subnetCidr,
             podsCidr: gcp.podsCidr,
             servicesCidr: gcp.servicesCidr,
-            masterCidr: gcp.masterCidr,
         };
+        if (gcp.masterCidr !== undefined) {
+            ranges.masterCidr = gcp.masterCidr;
+        }
         if (needsProxyOnlySubnet(gcp.gatewayClass)) {
             ranges.proxyOnlyCidr = gcp.proxyOnlyCidr;
         }
         for (const overlap of overlappingRanges(ranges)) {
             problems.push(`${NAMESPACE}:gcp: ${overlap}; GKE needs disjoint ranges`);
+        }
+        if (gcp.tls !== undefined && !isGlobalGatewayClass(gcp.gatewayClass)) {
+            problems.push(
+                `${NAMESPACE}:gcp.tls: needs a global Gateway class (gke-l7-global-external-managed or gke-l7-gxlb); ` +
+                    `${gcp.gatewayClass} cannot use a Certificate Manager certificate map`,
+            );
+        }
+        const plainHttp = plainHttpProblem(own, gcp.tls !== undefined, "gcp.tls");
+        if (plainHttp) {
+            problems.push(plainHttp);
         }
     }
     const tags = valid(labelMap, own.tags ?? {});

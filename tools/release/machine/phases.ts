@@ -4,12 +4,18 @@
  * promotion), promoted (the rollback window, watched, then the old slot scaled down). Each step is
  * one checked config write and one `pulumi up`; a failed analysis, health timeout or update hands
  * over to the {@link RollbackExecutor}, which ends the loop.
+ *
+ * Capacity follows the weight (autoscaled targets): before each shift of traffic to the new slot,
+ * a separate write and `pulumi up` set the slots' replica floors (capacity.ts), and the shift waits
+ * until the new slot has its floor's replicas up.
  */
 import type { ReleaseProgress, ReleaseState, Slot } from "../../../src/config";
+import { slotMinReplicas, trafficWeights } from "../../../src/bluegreen";
 import { analyse, type AnalysisThresholds, type SlotSample, type Verdict } from "../analysis";
+import { floorToRecord, planFloors } from "../capacity";
 import { formatDuration } from "../clock";
 import { isHealthy, type MetricSource } from "../metrics/source";
-import { completeState, promoteState, stepState, withProgress } from "../state";
+import { completeState, deploysDifferently, promoteState, stepState, withFloors, withProgress } from "../state";
 import type { Liveness } from "./liveness";
 import type { RollbackExecutor } from "./rollback";
 import { EXIT, Stop, message, type ReleaseSession } from "./session";
@@ -103,6 +109,9 @@ export class ReleasePhases {
             await this.liveness.heartbeat(progress.id);
             await clock.sleep(Math.min(this.analysis.intervalSeconds * 1000, Math.max(1000, left)));
         }
+        if (!(await this.capacityFor(progress.id, progress.steps[0]))) {
+            return;
+        }
         await this.transition(progress.id, (s) => stepState(s, 0, clock.now()), `step 1/${steps.length}: ${progress.to} at ${steps[0].weight} %`);
     }
 
@@ -150,6 +159,9 @@ export class ReleasePhases {
             if (!live.paused && left <= 0) {
                 if (verdict.decision === "continue") {
                     if (index + 1 < progress.steps.length) {
+                        if (!(await this.capacityFor(progress.id, progress.steps[index + 1]))) {
+                            continue; // paused or promotion requested while waiting: decide again
+                        }
                         await this.transition(
                             progress.id,
                             (s) => stepState(s, index + 1, clock.now()),
@@ -200,7 +212,8 @@ export class ReleasePhases {
             await clock.sleep(Math.min(this.analysis.intervalSeconds * 1000, Math.max(1000, left)));
         }
         try {
-            await this.transition(progress.id, (s) => completeState(s, clock.now()), `scale ${progress.from} down`, false);
+            const floors = this.session.context.capacity ? "; the replica floors are cleared" : "";
+            await this.transition(progress.id, (s) => completeState(s, clock.now()), `scale ${progress.from} down${floors}`, false);
         } catch (err) {
             if (err instanceof Stop) {
                 throw err;
@@ -236,12 +249,123 @@ export class ReleasePhases {
         const window = this.session.context.rollout.rollbackWindowMinutes;
         const state = await this.session.readState();
         const progress = this.session.ours(state, id);
+        // Promotion from a step below 100 % (an operator's `promote`) moves traffic: capacity first.
+        if (trafficWeights(state)[progress.to] < 100 && !(await this.capacityFor(id, 100))) {
+            return;
+        }
         await this.transition(
             id,
             (s) => promoteState(s, this.session.clock.now(), window),
             `promote ${progress.to} to active (routing unchanged); rollback window ${window} min`,
         );
         this.session.event(id, "promoted", { active: progress.to, windowMinutes: window });
+    }
+
+    // ───────────────────────────── capacity ─────────────────────────────
+
+    /**
+     * Capacity before traffic moves to `weight` % on the new slot (autoscaled targets only): one
+     * checked config write and one `pulumi up` set the new slot's floor to its share of the serving
+     * slot's ready replicas and pin the serving slot at its count (capacity.ts; skipped when the
+     * floors are already recorded), then wait until the new slot has that many replicas up, at most
+     * `apfa:rollout.healthTimeoutMinutes`; past it, roll back like the deploy's health wait. While
+     * it waits traffic stays where it is, and above 0 % the analysis goes on (a failure rolls back).
+     * @returns true when the capacity is there; false when the release changed while waiting
+     *   (paused, promotion requested): the caller decides again.
+     */
+    private async capacityFor(id: string, weight: number): Promise<boolean> {
+        const { clock, context, out } = this.session;
+        const range = context.capacity;
+        if (!range) {
+            return true;
+        }
+        const metrics = await this.session.metrics();
+        const state = await this.session.readState();
+        const progress = this.session.ours(state, id);
+        const { from, to } = progress;
+        const serving = await this.servingReplicas(metrics, state, from);
+        const floors = planFloors({
+            servingReplicas: serving.count,
+            weight,
+            range,
+            recorded: { serving: state[from].minReplicas, receiving: state[to].minReplicas },
+        });
+        const record = { [from]: floorToRecord(floors.serving, range), [to]: floorToRecord(floors.receiving, range) } as Record<Slot, number | undefined>;
+        this.session.event(id, "capacity", { weight, serving: from, servingReplicas: serving.count, servingRead: serving.read, floors: { [from]: floors.serving, [to]: floors.receiving } });
+        if (deploysDifferently(state, withFloors(state, record))) {
+            await this.transition(
+                id,
+                (s) => withFloors(s, record),
+                `capacity before ${weight} %: ${to} at least ${floors.receiving} replicas, ${from} held at ${floors.serving} (${serving.description})`,
+            );
+        }
+
+        const weightNow = trafficWeights(state)[to];
+        const timeout = context.rollout.healthTimeoutMinutes;
+        const deadline = clock.now().getTime() + timeout * 60_000;
+        let failures = 0;
+        for (;;) {
+            const live = this.session.ours(await this.session.readState(), id);
+            if (live.phase !== progress.phase || live.stepIndex !== progress.stepIndex || live.paused !== progress.paused || live.promoteRequested !== progress.promoteRequested) {
+                return false;
+            }
+            const now = clock.now();
+            let up = 0;
+            let unreadable = "";
+            try {
+                up = (await metrics.health(to, now)).up;
+            } catch (err) {
+                unreadable = ` (replicas unreadable: ${message(err)})`;
+            }
+            if (up >= floors.receiving) {
+                out.info(`${to} has ${up} replicas up (floor ${floors.receiving}): capacity for ${weight} % is there.`);
+                this.session.event(id, "capacity-ready", { slot: to, up, floor: floors.receiving, weight });
+                return true;
+            }
+            if (weightNow > 0) {
+                const verdict = await this.judge(metrics, live, now);
+                failures = verdict.decision === "rollback" ? failures + 1 : 0;
+                await this.liveness.recordAnalysis(id, verdict, now);
+                if (failures >= this.analysis.failureThreshold) {
+                    await this.rollback.failAndRollBackStop(id, `analysis at ${weightNow} % while ${to} scaled out for ${weight} %: ${verdict.reasons[0]}`);
+                }
+            } else {
+                await this.liveness.heartbeat(id);
+            }
+            const left = deadline - now.getTime();
+            if (left <= 0) {
+                await this.rollback.failAndRollBackStop(
+                    id,
+                    `${to} has ${up} of ${floors.receiving} replicas up ${timeout} min after its floor was raised for ${weight} %${unreadable}; the shift to ${weight} % did not happen`,
+                );
+            }
+            this.progressLine(
+                `capacity:${weight}:${up}`,
+                `capacity before ${weight} %: ${to} ${up}/${floors.receiving} replicas up${unreadable} (${formatDuration(left)} left)`,
+            );
+            await clock.sleep(Math.min(this.analysis.intervalSeconds * 1000, Math.max(1000, left)));
+        }
+    }
+
+    /**
+     * The serving slot's ready replicas from the metric source; when it cannot tell (an error, or
+     * none up), the slot's recorded minimum, which it runs at least.
+     */
+    private async servingReplicas(metrics: MetricSource, state: ReleaseState, slot: Slot): Promise<{ count: number; read: boolean; description: string }> {
+        const { clock, context, out } = this.session;
+        let why: string;
+        try {
+            const health = await metrics.health(slot, clock.now());
+            if (health.up > 0) {
+                return { count: health.up, read: true, description: `${slot} has ${health.up} up` };
+            }
+            why = "none up";
+        } catch (err) {
+            why = message(err);
+        }
+        const minimum = slotMinReplicas({ scaling: context.config.scaling, release: state }, slot);
+        out.error(`cannot read ${slot}'s replicas (${why}); planning capacity from its minimum, ${minimum}`);
+        return { count: minimum, read: false, description: `${slot}'s replicas unread: its minimum ${minimum}` };
     }
 
     private async upOrRollBack(state: ReleaseState, what: string): Promise<void> {

@@ -18,7 +18,11 @@ export interface MetricSource {
     readonly description: string;
     /** Requests, 5xx answers and p95 latency of both slots over the `windowSeconds` before `at`. */
     sample(windowSeconds: number, at: Date): Promise<Record<Slot, SlotSample>>;
-    /** The replicas of one slot at `at`. */
+    /**
+     * The replicas of one slot at `at`: the deploy's health wait, and the capacity step before
+     * each shift (the serving slot's count it plans the floors from, the receiving slot's count it
+     * waits for).
+     */
     health(slot: Slot, at: Date): Promise<SlotHealth>;
 }
 
