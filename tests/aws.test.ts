@@ -591,6 +591,28 @@ describe("prod-aws stack (ECS Fargate target)", () => {
     });
 
     describe("autoscaling", () => {
+        it("a replaced slot service gets its scaling registration and policy made again (replaceWith)", () => {
+            for (const slot of ["blue", "green"]) {
+                const service = find(plan, T.service, `${PREFIX}-${slot}`);
+                const target = find(plan, T.scalingTarget, `${PREFIX}-${slot}-scaling`);
+                assert.deepEqual(target.options.replaceWith, [service.urn]);
+                assert.deepEqual(find(plan, T.scalingPolicy, `${PREFIX}-${slot}-cpu`).options.replaceWith, [target.urn]);
+            }
+        });
+
+        it("only the idle slot's service may be deleted before its replacement; the serving slot's replacement stops on its name", () => {
+            assert.deepEqual(
+                [find(plan, T.service, `${PREFIX}-blue`).options.deleteBeforeReplace, find(plan, T.service, `${PREFIX}-green`).options.deleteBeforeReplace],
+                [false, true],
+            );
+            const during = synthStack(STACK, { ...HTTP_ONLY, "apfa:release": release(10) });
+            assert.deepEqual(
+                [find(during, T.service, `${PREFIX}-blue`).options.deleteBeforeReplace, find(during, T.service, `${PREFIX}-green`).options.deleteBeforeReplace],
+                [false, false],
+                "while both slots serve, neither may go first",
+            );
+        });
+
         it("scales each slot between 4 and 16 tasks, tracking 70 % average CPU with both cooldowns", () => {
             for (const slot of ["blue", "green"]) {
                 const target = find(plan, T.scalingTarget, `${PREFIX}-${slot}-scaling`);

@@ -44,6 +44,8 @@ export interface PlannedResource {
         readonly dependsOn: string[];
         readonly ignoreChanges: string[];
         readonly replaceOnChanges: string[];
+        /** URNs whose replacement replaces this resource too (`replaceWith`). */
+        readonly replaceWith: string[];
         readonly protect: boolean;
         readonly deleteBeforeReplace: boolean;
         readonly additionalSecretOutputs: string[];
@@ -104,6 +106,7 @@ interface RegisterRequest {
     getDependenciesList(): string[];
     getIgnorechangesList(): string[];
     getReplaceonchangesList(): string[];
+    getReplaceWithList(): string[];
     getProtect(): boolean | undefined;
     getDeletebeforereplace(): boolean;
     getAdditionalsecretoutputsList(): string[];
@@ -293,6 +296,7 @@ export async function synthesize(stack: string, overrides: Record<string, unknow
                 dependsOn: req.getDependenciesList(),
                 ignoreChanges: req.getIgnorechangesList(),
                 replaceOnChanges: req.getReplaceonchangesList(),
+                replaceWith: req.getReplaceWithList(),
                 protect: req.getProtect() ?? false,
                 deleteBeforeReplace: req.getDeletebeforereplace(),
                 additionalSecretOutputs: req.getAdditionalsecretoutputsList(),

@@ -66,7 +66,10 @@ export function createSlotScaling(
             maxCapacity: slotCapacity(config, slot).max,
             tags: awsTags(config, `${config.prefix}-${slot}-scaling`, { slot }),
         },
-        { parent },
+        // A replaced service is a new ECS service under the same name: its resourceId does not
+        // change, so without this the scaling registration of the deleted one would be kept
+        // in state and never made again for the new one.
+        { parent, replaceWith: [service] },
     );
     const policy = new aws.appautoscaling.Policy(
         `${name}-${slot}-cpu`,
@@ -78,7 +81,7 @@ export function createSlotScaling(
             resourceId: target.resourceId,
             targetTrackingScalingPolicyConfiguration: cpuTargetTracking(config.scaling),
         },
-        { parent },
+        { parent, replaceWith: [target] },
     );
     return { target, policy };
 }

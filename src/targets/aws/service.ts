@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AwsConfig, Slot } from "../../config";
-import { slotImage } from "../../bluegreen";
+import { slotImage, trafficWeights } from "../../bluegreen";
 import { APP_TMP_VOLUME, appContainerDefinitions, containerDefinitionsJson } from "./containers";
 import type { Network } from "./network";
 import { logGroupName, slotServiceName } from "./names";
@@ -124,9 +124,12 @@ export function createSlotService(name: string, slot: Slot, ctx: SlotContext, pa
             // Tasks pull their image and write logs from the private subnets as soon as the service exists.
             dependsOn: [...ctx.network.egressReady, ...ctx.dependsOn],
             ignoreChanges: ["desiredCount"],
-            // Explicit name: a replacement must delete the old service first. Blue/green makes that
-            // safe: replace the idle slot.
-            deleteBeforeReplace: true,
+            // The name is fixed (Prometheus and autoscaling address the service by it), so a
+            // replacement (a ForceNew change) must delete the old service before creating the new
+            // one: allowed for the idle slot only. The serving slot is never deleted first: its
+            // replacement fails on the taken name and the update stops before any outage — move
+            // traffic off it (a release) and the same change then replaces it while idle.
+            deleteBeforeReplace: trafficWeights(config.release)[slot] === 0,
         },
     );
     return { taskDefinition, service };
