@@ -1,9 +1,9 @@
 /**
  * `npm run bench:synth [-- --runs N]`: offline synth time per stack, cold and warm.
  *
- * Cold: each run is a new Node process doing exactly what `npm run synth -- --stack S` does (tsx
- * compile, load the program and the chosen target's SDK, register every resource on mocks); the
- * first run per stack has tsx's transform cache and V8's compile cache turned off.
+ * Cold: each run is a new Node process doing exactly what `npm run synth -- --stack S` does (load
+ * @pulumi/pulumi, tsx compile, load the program and the chosen target's SDK, register every
+ * resource on mocks); the first run per stack has tsx's transform cache and V8's compile cache off.
  *
  * Warm: one synth worker thread (scripts/synth/warm.ts, what the tests use) serving every run: tsx
  * and the SDKs are loaded once; a run is the program itself. "first" is the first synth of a stack
@@ -27,7 +27,8 @@ const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 function once(stack: string, env: NodeJS.ProcessEnv): number {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-bench-"));
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/synth.ts", "--stack", stack, "--quiet", "--out", out], {
+    const args = ["--require", "./scripts/synth/preload.cjs", "--import", "tsx", "scripts/synth.ts", "--stack", stack, "--quiet", "--out", out];
+    const result = spawnSync(process.execPath, args, {
         cwd: PROJECT_ROOT,
         env,
         encoding: "utf8",

@@ -50,7 +50,7 @@ export class WarmSynth {
     }
 
     /** Runs one synth in the worker and returns its answer (a plan, or the failure's text). */
-    synth(stack: string, overrides: Record<string, unknown> = {}, options: { preview?: boolean } = {}): WarmResult {
+    synth(stack: string, overrides: Record<string, unknown> = {}, options: { preview?: boolean } = {}, retried = false): WarmResult {
         const response = this.ask(stack, overrides, options);
         const { stdout, stderr, ms } = response;
         if (response.ok) {
@@ -61,10 +61,10 @@ export class WarmSynth {
             this.stop();
             this.start();
         }
-        if (response.stale) {
+        if (response.stale && !retried) {
             // The old worker refused the request without running it (an error had escaped an
             // earlier synth after it answered): run it on the new one.
-            return this.synth(stack, overrides, options);
+            return this.synth(stack, overrides, options, true);
         }
         return { ok: false, failure: response.failure, stdout, stderr, ms };
     }
@@ -111,11 +111,12 @@ export class WarmSynth {
         const { port1, port2 } = new MessageChannel();
         const signal = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
         const data: WorkerData = { port: port2, signal };
-        // The worker registers tsx (the same CommonJS hook mocha uses) and then loads ./worker.ts;
-        // if that fails, it says so at once instead of leaving the caller waiting for its timeout.
+        // The worker loads what `npm run synth` preloads, registers tsx (the same CommonJS hook mocha
+        // uses) and then loads ./worker.ts; if that fails, it says so at once instead of leaving the
+        // caller waiting for its timeout.
         const boot = [
             `try {`,
-            `    require("node:module").enableCompileCache?.(); // before tsx, so tsx itself is cached too`,
+            `    require(${JSON.stringify(require.resolve("./preload.cjs"))}); // compile cache, @pulumi/pulumi before tsx`,
             `    require(${JSON.stringify(require.resolve("tsx/cjs"))});`,
             `    require(${JSON.stringify(require.resolve("./worker"))});`,
             `} catch (err) {`,

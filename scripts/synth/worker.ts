@@ -150,8 +150,9 @@ process.on("uncaughtException", (err) => {
     }
 });
 process.on("unhandledRejection", (reason) => {
-    // During a synth, synthesize() has its own listener and reports the rejection.
-    if (!current) {
+    // While synthesize() runs, its own listener reports the rejection as the synth's failure; any
+    // other one (after it returned, or between synths) is a leftover: this worker is not clean.
+    if (!current || process.listenerCount("unhandledRejection") === 1) {
         tainted ??= reason;
     }
 });
@@ -200,8 +201,13 @@ async function serve(req: SynthRequest): Promise<SynthResponse> {
 
 port.on("message", (req: SynthRequest) => {
     current = req;
-    void serve(req).then((response) => {
-        current = undefined;
-        respond(response);
-    });
+    void serve(req)
+        .catch((err: unknown): SynthResponse => {
+            const failure = `synth worker error: ${formatSynthFailure(err)}`;
+            return { id: req.id, ok: false, failure, retire: true, stdout: "", stderr: "", ms: 0 };
+        })
+        .then((response) => {
+            current = undefined;
+            respond(response);
+        });
 });

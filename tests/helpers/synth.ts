@@ -33,7 +33,9 @@ export interface SynthResult {
 export const warm = process.env.APFA_SYNTH === "cold" ? undefined : new WarmSynth().start();
 
 function cliArgs(stack: string, out: string, overrides: Record<string, unknown>, options: SynthOptions): string[] {
-    const args = ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "synth.ts"), "--stack", stack, "--out", out, "--quiet"];
+    const preload = path.join(PROJECT_ROOT, "scripts", "synth", "preload.cjs");
+    const synth = path.join(PROJECT_ROOT, "scripts", "synth.ts");
+    const args = ["--require", preload, "--import", "tsx", synth, "--stack", stack, "--out", out, "--quiet"];
     if (options.preview) {
         args.push("--preview");
     }
@@ -51,7 +53,7 @@ function cliResult(out: string, status: number | null, stdout: string, stderr: s
     return { ok: true, output, plan: JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as Plan };
 }
 
-/** One synth in a new process: `node --import tsx scripts/synth.ts --stack … --quiet`, like `npm run synth`. */
+/** One synth in a new process, as `npm run synth -- --stack … --quiet` runs it. */
 export function coldSynth(stack: string, overrides: Record<string, unknown> = {}, options: SynthOptions = {}): SynthResult {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), `apfa-synth-${stack}-`));
     try {
