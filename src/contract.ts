@@ -70,6 +70,18 @@ export interface AuxServiceSpec {
     readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
     /** Secret environment: each target keeps these in its secret store, never in plain config. */
     readonly secretEnv?: Readonly<Record<string, pulumi.Output<string>>>;
+    /**
+     * Secret files: absolute path → content, placed like `files` but kept in the target's secret
+     * store (Docker: a secret upload; ECS: a Secrets Manager secret the init container writes out;
+     * Kubernetes: a Secret volume). For programs that read credentials from files only
+     * (Alertmanager's `*_file` fields), never from the environment.
+     */
+    readonly secretFiles?: Readonly<Record<string, pulumi.Output<string>>>;
+    /**
+     * TCP ports it sends requests to outside the platform's network (Alertmanager: Slack,
+     * PagerDuty, SMTP). Targets with closed egress open exactly these. @default []
+     */
+    readonly egressPorts?: readonly number[];
     /** vCPU and memory the service needs. */
     readonly resources: { readonly cpu: number; readonly memoryMiB: number };
     /** User id the image runs as (its files and volume must be writable by it). */

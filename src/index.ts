@@ -18,6 +18,7 @@ const monitoring = config.monitoring.enabled
           cluster,
           app: config.app,
           settings: config.monitoring,
+          alerting: config.alerting,
           adminPassword: config.grafanaAdminPassword,
       })
     : undefined;
@@ -32,6 +33,8 @@ export const activeSlot = config.release.active;
 export const cloud = config.cloud;
 export const grafanaUrl = monitoring?.grafanaUrl;
 export const prometheusUrl = monitoring?.prometheusUrl;
+/** Where operators reach Alertmanager (its UI, `amtool --alertmanager.url=...`). */
+export const alertmanagerUrl = monitoring?.alertmanagerUrl;
 /** Grafana's admin password (secret: `pulumi stack output grafanaAdminPassword --show-secrets`). */
 export const grafanaAdminPassword = monitoring?.adminPassword;
 /**

@@ -233,16 +233,17 @@ describe("aws target: auxiliary services (runService)", () => {
         });
 
         it("adds a listener per service on its operator port, forwarding to its own target group", () => {
-            for (const [name, port, healthPath] of [
+            for (const [name, port, healthPath, tgName] of [
                 // The operator target group checks readiness (Prometheus answers /-/ready after its WAL replay).
-                ["prometheus", 9090, "/-/ready"],
-                ["grafana", 3000, "/api/health"],
+                // Its logical name keeps 5 characters of the service's: `<prefix>-prome` + 8 fits AWS's 32.
+                ["prometheus", 9090, "/-/ready", `${PREFIX}-prome`],
+                ["grafana", 3000, "/api/health", `${PREFIX}-grafa`],
             ] as const) {
                 const listener = one(result, "aws:lb/listener:Listener", `${PREFIX}-${name}-operator`);
                 assert.deepEqual([listener.inputs.port, listener.inputs.protocol], [port, "HTTP"]);
-                const tgArn = `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${PREFIX}-${name}/0123456789abcdef`;
+                const tgArn = `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${tgName}/0123456789abcdef`;
                 assert.deepEqual(listener.inputs.defaultActions, [{ type: "forward", targetGroupArn: tgArn }]);
-                const tg = one(result, "aws:lb/targetGroup:TargetGroup", `${PREFIX}-${name}`);
+                const tg = one(result, "aws:lb/targetGroup:TargetGroup", tgName);
                 assert.equal((tg.inputs.healthCheck as { path: string }).path, healthPath);
                 const svc = one(result, "aws:ecs/service:Service", `${PREFIX}-${name}`);
                 assert.deepEqual(svc.inputs.loadBalancers, [{ targetGroupArn: tgArn, containerName: name, containerPort: port }]);

@@ -239,10 +239,10 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         });
 
         it("monitoring services accept nothing from outside the monitoring plane by default", () => {
-            for (const sg of ofType(plan, T.sg).filter((s) => /-(prometheus|grafana)-sg$/.test(s.name))) {
+            for (const sg of ofType(plan, T.sg).filter((s) => /-(alertmanager|prometheus|grafana)-sg$/.test(s.name))) {
                 for (const r of rules(plan, T.ingress, idOf(sg.name))) {
                     assert.ok(r.referencedSecurityGroupId, `${r.name} admits ${describeRule(r)}`);
-                    assert.match(r.referencedSecurityGroupId ?? "", /-(prometheus|grafana)-sg-id$/);
+                    assert.match(r.referencedSecurityGroupId ?? "", /-(alertmanager|prometheus|grafana)-sg-id$/);
                 }
             }
         });
@@ -254,6 +254,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
                 "tcp:443 0.0.0.0/0",
                 "tcp:80 0.0.0.0/0",
                 "tcp:9090 198.51.100.0/24",
+                "tcp:9093 198.51.100.0/24",
             ]);
         });
     });
@@ -317,6 +318,18 @@ describe("prod-aws stack (ECS Fargate target)", () => {
             assert.equal(find(staging, T.alb, `${PREFIX}-alb`).inputs.enableDeletionProtection, false);
             assert.ok(staging.resources.every((r) => !r.options.protect), "nothing protected outside production");
             assert.equal(find(staging, "aws:s3/bucket:Bucket", `${PREFIX}-alb-logs`).inputs.forceDestroy, true);
+        });
+
+        it("every load balancer and target group name fits AWS's 32 characters with Pulumi's 8-character suffix, operator listeners included", () => {
+            const operators = synthStack(STACK, { ...HTTP_ONLY, "apfa:aws": awsSettings({ operatorCidrs: ["198.51.100.0/24"] }) });
+            const named = [...ofType(operators, T.tg), ...ofType(operators, T.alb)];
+            assert.ok(named.length >= 5, named.map((r) => r.name).join(", "));
+            for (const r of named) {
+                assert.ok(r.name.length + 8 <= 32, `${r.name} (+8) is longer than 32`);
+            }
+            // The config bound is exactly what keeps the longest (a slot's) within the limit.
+            const longest = Math.max(...named.map((r) => r.name.length - PREFIX.length));
+            assert.equal(longest, "-green".length);
         });
 
         it("is an internet-facing ALB in the public subnets", () => {
@@ -499,7 +512,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
                 const services = ofType(p, T.service);
                 assert.deepEqual(
                     services.map((s) => s.name).sort(),
-                    ["blue", "grafana", "green", "prometheus"].map((n) => `${PREFIX}-${n}`),
+                    ["alertmanager", "blue", "grafana", "green", "prometheus"].map((n) => `${PREFIX}-${n}`),
                 );
                 const needed = egressReady(p);
                 // 1 IGW + public route + private routes, 3 public + 3 private associations, 5 endpoints, 1 rule.

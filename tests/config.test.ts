@@ -4,6 +4,19 @@ import { ConfigError, parseConfig } from "../src/config";
 import { ACCEPT_PLACEHOLDERS_KEY, listStacks, readSampleStack, readStackFile } from "../scripts/synth/stack-config";
 import { synthError } from "./helpers/synth";
 
+/** The problems of config under a given project and stack name, or []. */
+function problemsOf(raw: { values: Record<string, unknown>; project: string; stack: string }): string[] {
+    try {
+        parseConfig(raw);
+        return [];
+    } catch (err) {
+        if (err instanceof ConfigError) {
+            return [...err.problems];
+        }
+        throw err;
+    }
+}
+
 /** Parses config given as namespaced keys (like a stack file), returning the problems or []. */
 function problems(values: Record<string, unknown>): string[] {
     try {
@@ -56,6 +69,16 @@ describe("stack config", () => {
             const values = { ...awsBase, "apfa:release": { blue: { image: "210987654321.dkr.ecr.eu-west-1.amazonaws.com/apfa:1.0.0" } } };
             assert.deepEqual(problems(values), []);
         });
+    });
+
+    it("an aws stack whose project-stack name would push a target group's name past AWS's 32 characters is refused", () => {
+        const values = { ...awsBase };
+        assert.deepEqual(problemsOf({ values, project: "apfa", stack: "prod-aws-usw2" }), []);
+        // 18 characters: apfa-prod-aws-usw2-green + 8 = 32, the limit; one more is too many.
+        assert.deepEqual(problemsOf({ values, project: "apfa", stack: "prod-aws-usw2x" }), [
+            "apfa-prod-aws-usw2x (project-stack name): too long for the aws target: its target group apfa-prod-aws-usw2x-green plus " +
+                "Pulumi's 8-character suffix exceeds AWS's 32-character limit; use a project-stack name of at most 18 characters",
+        ]);
     });
 
     describe("a stack tagged environment: production serves users over HTTPS only", () => {
@@ -185,7 +208,7 @@ describe("stack config", () => {
             (err: unknown) =>
                 err instanceof ConfigError &&
                 err.problems.length === 1 &&
-                /^apfa:app: holds a secret value, but only apfa:grafanaAdminPassword is kept secret/.test(err.problems[0]),
+                /^apfa:app: holds a secret value, but only apfa:grafanaAdminPassword and apfa:alerting are kept secret/.test(err.problems[0]),
         );
         assert.doesNotThrow(() => parseConfig({ values, project: "apfa", stack: "t", secretKeys: ["apfa:grafanaAdminPassword"] }));
     });

@@ -43,6 +43,7 @@ describe("monitoring on the dev stack (Docker target)", function () {
                 { kind: "dns"; name: string; port: number }
             >,
             externalLabels: { project: "apfa", stack: "dev" },
+            alertmanagerUrl: "http://alertmanager:9093",
         },
         "http://prometheus:9090",
     );
@@ -119,7 +120,10 @@ describe("monitoring on the dev stack (Docker target)", function () {
         ]);
         assert.equal(files["/etc/grafana/provisioning/datasources/apfa.yaml"], expected.datasourcesYml);
         const ds = parse(files["/etc/grafana/provisioning/datasources/apfa.yaml"]) as { datasources: { uid: string; url: string }[] };
-        assert.deepEqual(ds.datasources.map((d) => [d.uid, d.url]), [[PROMETHEUS_DATASOURCE_UID, "http://prometheus:9090"]]);
+        assert.deepEqual(ds.datasources.map((d) => [d.uid, d.url]), [
+            [PROMETHEUS_DATASOURCE_UID, "http://prometheus:9090"],
+            ["apfa-alertmanager", "http://alertmanager:9093"],
+        ]);
         assert.equal(files["/etc/grafana/provisioning/dashboards/apfa.yaml"], expected.dashboardsProviderYml);
         for (const uid of [OVERVIEW_UID, SLO_UID]) {
             const json = files[`/etc/grafana/dashboards/apfa/${uid}.json`];

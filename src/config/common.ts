@@ -38,6 +38,8 @@ export const labelMap = z.record(
 export interface StackRuleInput {
     readonly own: Readonly<Record<string, unknown>>;
     readonly all: Readonly<Record<string, unknown>>;
+    /** `<project>-<stack>`, the prefix of every physical and logical name ("" when unknown). */
+    readonly prefix: string;
 }
 
 /** A rule over several keys of a stack, owned by the module of the settings it constrains. */

@@ -14,6 +14,7 @@ import { awsSettingsSchema, type AwsSettings } from "../targets/aws/settings";
 import { azureSettingsSchema, type AzureSettings } from "../targets/azure/settings";
 import { dockerSettingsSchema, type DockerSettings } from "../targets/docker/settings";
 import { gcpSettingsSchema, type GcpSettings } from "../targets/gcp/settings";
+import { toAlertingConfig, type AlertingConfig } from "./alerting";
 import type { AppSettings, MonitoringSettings, ScalingSettings } from "./app";
 import { NAMESPACE, isProduction } from "./common";
 import { decodeConfigValue } from "./decode";
@@ -25,6 +26,7 @@ export { CLOUDS, ENV_NAME, NAMESPACE, type Cloud } from "./common";
 export { decodeConfigValue } from "./decode";
 export { ConfigError } from "./errors";
 export type { AppSettings, MonitoringSettings, ScalingSettings } from "./app";
+export { receiverCredential, type AlertingConfig, type ReceiverConfig } from "./alerting";
 export {
     RELEASE_PHASES,
     parseReleaseState,
@@ -51,6 +53,8 @@ interface CommonConfig {
     readonly app: AppSettings;
     readonly scaling: ScalingSettings;
     readonly monitoring: MonitoringSettings;
+    /** Alertmanager's receivers and routing; every credential in it is a Pulumi secret. */
+    readonly alerting: AlertingConfig;
     readonly release: ReleaseState;
     /**
      * The stack is tagged `environment: production`: it serves HTTPS only (unless allowPlainHttp),
@@ -82,8 +86,13 @@ export interface RawConfig {
     readonly secretKeys?: readonly string[];
 }
 
-/** The one `apfa:*` key that may hold a secret: the program keeps it secret end to end. */
-const SECRET_KEY = "grafanaAdminPassword";
+/**
+ * The `apfa:*` keys that may hold secrets. The program keeps the Grafana password secret end to
+ * end, and in `apfa:alerting` every credential (webhook URLs, routing keys, SMTP passwords); the
+ * rest of `apfa:alerting` (receiver names, SMTP host, addresses, intervals) lands in Alertmanager's
+ * plain configuration file.
+ */
+const SECRET_KEYS: readonly string[] = ["grafanaAdminPassword", "alerting"];
 
 /**
  * Reads the stack's config from the Pulumi runtime and validates it. The only reader of config.
@@ -114,16 +123,16 @@ export function parseConfig(raw: RawConfig): ApfaConfig {
     }
 
     const problems: string[] = [];
-    const result = stackSchema(raw.values).safeParse(own);
+    const result = stackSchema(raw.values, `${raw.project}-${raw.stack}`).safeParse(own);
     if (!result.success) {
         for (const issue of result.error.issues) {
             problems.push(...describeIssue(issue, own, KNOWN_KEYS));
         }
     }
     for (const key of raw.secretKeys ?? []) {
-        if (key.startsWith(prefix) && key !== `${prefix}${SECRET_KEY}`) {
+        if (key.startsWith(prefix) && !SECRET_KEYS.includes(key.slice(prefix.length))) {
             problems.push(
-                `${key}: holds a secret value, but only ${prefix}${SECRET_KEY} is kept secret by this program; ` +
+                `${key}: holds a secret value, but only ${SECRET_KEYS.map((k) => prefix + k).join(" and ")} are kept secret by this program; ` +
                     "the other settings reach resource inputs in clear (container environment, task definitions, Helm values). " +
                     "Keep application secrets in your platform's secret store",
             );
@@ -143,6 +152,7 @@ function toApfaConfig(data: ParsedStack, raw: RawConfig): ApfaConfig {
         app: data.app,
         scaling: data.scaling,
         monitoring: data.monitoring,
+        alerting: toAlertingConfig(data.alerting, (value) => pulumi.secret(value)),
         release: data.release,
         production: isProduction(data),
         allowPlainHttp: data.allowPlainHttp,

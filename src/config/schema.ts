@@ -8,6 +8,7 @@ import { awsSettingsSchema, awsStackRules } from "../targets/aws/settings";
 import { azureSettingsSchema, azureStackRules } from "../targets/azure/settings";
 import { dockerSettingsSchema } from "../targets/docker/settings";
 import { gcpSettingsSchema, gcpStackRules } from "../targets/gcp/settings";
+import { alertingSchema } from "./alerting";
 import { appSchema, monitoringSchema, scalingSchema } from "./app";
 import { SLOTS } from "../contract";
 import { CLOUDS, DOCUMENTATION_ACCOUNT, NAMESPACE, flag, isPlaceholderImage, labelMap, valid, type Cloud, type StackRule } from "./common";
@@ -19,6 +20,8 @@ const stackObject = z.strictObject({
     app: appSchema.prefault({}),
     scaling: scalingSchema.prefault({}),
     monitoring: monitoringSchema.prefault({}),
+    /** Alertmanager's receivers and routing (src/config/alerting.ts); may hold secrets. */
+    alerting: alertingSchema.prefault({}),
     release: releaseSchema.prefault({}),
     rollout: rolloutSchema.prefault({}),
     tags: labelMap.default({}),
@@ -90,6 +93,19 @@ const commonStackRules = (cloud: Cloud): StackRule => ({ own }) => {
     return problems;
 };
 
+/** Alerting needs the monitoring stack: Alertmanager runs beside Prometheus. */
+const alertingRules: StackRule = ({ own }) => {
+    const monitoring = valid(monitoringSchema, own.monitoring ?? {});
+    const alerting = valid(alertingSchema, own.alerting ?? {});
+    if (monitoring && !monitoring.enabled && alerting && Object.keys(alerting.receivers).length > 0) {
+        return [
+            `${NAMESPACE}:alerting.receivers: set, but ${NAMESPACE}:monitoring.enabled is false, so no Alertmanager runs to use them; ` +
+                `enable monitoring or remove ${NAMESPACE}:alerting`,
+        ];
+    }
+    return [];
+};
+
 /** Rules the release tool would otherwise enforce at run time: `pulumi up` refuses them first. */
 const rolloutRules = (cloud: Cloud): StackRule => ({ own }) => {
     const rollout = valid(rolloutSchema, own.rollout ?? {});
@@ -109,10 +125,10 @@ const rolloutRules = (cloud: Cloud): StackRule => ({ own }) => {
 
 /**
  * The stack schema. `all` holds every namespace's values (the aws and gcp rules read `aws:region`
- * and `gcp:project`). The refinement runs even when some keys are invalid (`when`), and each rule
+ * and `gcp:project`); `prefix` is `<project>-<stack>` (name-length rules). The refinement runs even when some keys are invalid (`when`), and each rule
  * re-validates the parts it reads, so one bad key never hides another key's problem.
  */
-export function stackSchema(all: Readonly<Record<string, unknown>> = {}) {
+export function stackSchema(all: Readonly<Record<string, unknown>> = {}, prefix = "") {
     return stackObject.superRefine(
         (value, ctx) => {
             const own = value as Record<string, unknown>;
@@ -120,9 +136,9 @@ export function stackSchema(all: Readonly<Record<string, unknown>> = {}) {
             if (cloud === undefined) {
                 return;
             }
-            const rules = [commonStackRules(cloud), CLOUD_RULES[cloud], rolloutRules(cloud)];
+            const rules = [commonStackRules(cloud), CLOUD_RULES[cloud], rolloutRules(cloud), alertingRules];
             for (const rule of rules) {
-                for (const problem of rule?.({ own, all }) ?? []) {
+                for (const problem of rule?.({ own, all, prefix }) ?? []) {
                     addFormattedIssue(ctx, problem);
                 }
             }

@@ -1,11 +1,11 @@
 /**
- * Auxiliary container services (Prometheus, Grafana) on Kubernetes: the `runService` capability of
- * the ApfaCluster contract. Per service: ServiceAccount (no token, no RBAC: discovery is DNS),
- * ConfigMap with its files, Secret with its secret env, a PVC for its data (on the platform's
+ * Auxiliary container services (Alertmanager, Prometheus, Grafana) on Kubernetes: the `runService`
+ * capability of the ApfaCluster contract. Per service: ServiceAccount (no token, no RBAC: discovery
+ * is DNS), ConfigMap with its files, Secret with its secret env and secret files (mounted 0440), a PVC for its data (on the platform's
  * StorageClass when it names one), a Deployment (read-only root filesystem: the data volume and an
  * emptyDir /tmp are its only writable paths), a ClusterIP Service and a NetworkPolicy admitting only
- * the aux services placed after it and letting it reach only the ones placed before it (see
- * network-policy.ts). Nothing is exposed outside the cluster; operators use `kubectl port-forward`.
+ * the aux services placed after it and letting it reach only the ones placed before it, plus public
+ * addresses on the spec's `egressPorts` (see network-policy.ts). Nothing is exposed outside the cluster; operators use `kubectl port-forward`.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -42,6 +42,14 @@ export function auxFileMounts(files: Readonly<Record<string, unknown>>): AuxFile
             const base = file.slice(file.lastIndexOf("/") + 1).replace(CONFIG_KEY_RE, "_");
             return { key: `${index}-${base}`.slice(0, 253), path: file };
         });
+}
+
+/**
+ * Secret keys for the spec's secret files: `file-<n>-<basename>` (apart from the secret env's
+ * upper-case names), mounted like the ConfigMap's files.
+ */
+export function auxSecretFileMounts(files: Readonly<Record<string, unknown>>): AuxFileMount[] {
+    return auxFileMounts(files).map((m) => ({ ...m, key: `file-${m.key}`.slice(0, 253) }));
 }
 
 /** Labels that select an auxiliary service's pods. */
@@ -113,6 +121,12 @@ export function auxDeploymentSpec(args: {
         volumes.push({ name: "files", configMap: { name: args.configMapName, defaultMode: 0o444 } });
         // One subPath mount per file: the image's other files in those directories stay visible.
         volumeMounts.push(...mounts.map((m) => ({ name: "files", mountPath: m.path, subPath: m.key, readOnly: true })));
+    }
+    const secretMounts = auxSecretFileMounts(spec.secretFiles ?? {});
+    if (args.secretName !== undefined && secretMounts.length > 0) {
+        // Readable by the pod's group (fsGroup is the service's user) only.
+        volumes.push({ name: "secret-files", secret: { secretName: args.secretName, defaultMode: 0o440 } });
+        volumeMounts.push(...secretMounts.map((m) => ({ name: "secret-files", mountPath: m.path, subPath: m.key, readOnly: true })));
     }
     if (spec.dataVolume && args.claimName !== undefined) {
         volumes.push({ name: "data", persistentVolumeClaim: { claimName: args.claimName } });
@@ -239,10 +253,14 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
 
     let secret: k8s.core.v1.Secret | undefined;
     const secretEnv = spec.secretEnv ?? {};
-    if (Object.keys(secretEnv).length > 0) {
+    const secretMounts = auxSecretFileMounts(spec.secretFiles ?? {});
+    if (Object.keys(secretEnv).length > 0 || secretMounts.length > 0) {
         const stringData: Record<string, pulumi.Input<string>> = {};
         for (const key of Object.keys(secretEnv).sort()) {
             stringData[key] = pulumi.secret(secretEnv[key]);
+        }
+        for (const m of secretMounts) {
+            stringData[m.key] = pulumi.secret((spec.secretFiles ?? {})[m.path]);
         }
         secret = new k8s.core.v1.Secret(`${logical}-env`, { metadata: meta(), type: "Opaque", stringData }, opts);
     }
@@ -305,6 +323,7 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
         port: spec.port,
         podLabels: auxSelectorLabels(spec),
         egressTo: auxEgressTargets(spec, ctx.placedBefore ?? [], ctx.scrapeTarget),
+        externalPorts: spec.egressPorts,
         labels,
     });
     new k8s.networking.v1.NetworkPolicy(`${logical}-netpol`, { metadata: { ...policy.metadata, namespace: ctx.namespace }, spec: policy.spec }, opts);

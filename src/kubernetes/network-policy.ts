@@ -115,13 +115,22 @@ export function auxNetworkPolicy(args: {
     port: number;
     podLabels: Record<string, string>;
     egressTo?: readonly EgressTarget[];
+    /** TCP ports it may reach outside the cluster (public addresses only). @default [] */
+    externalPorts?: readonly number[];
     labels?: Record<string, string>;
 }): NetworkPolicyManifest {
+    const external = [...new Set(args.externalPorts ?? [])].sort((a, b) => a - b);
     return manifest(args.name, args.namespace, args.labels, {
         podSelector: { matchLabels: args.podLabels },
         policyTypes: ["Ingress", "Egress"],
         ingress: [{ from: [{ podSelector: { matchLabels: { [auxClientLabel(args.name)]: "true" } } }], ports: [tcp(args.port)] }],
-        egress: (args.egressTo ?? []).map((target) => ({ to: [{ podSelector: { matchLabels: { ...target.podLabels } } }], ports: [tcp(target.port)] })),
+        egress: [
+            ...(args.egressTo ?? []).map((target) => ({ to: [{ podSelector: { matchLabels: { ...target.podLabels } } }], ports: [tcp(target.port)] })),
+            // Internet services (Alertmanager's receivers): any public address, no private range.
+            ...(external.length > 0
+                ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }], ports: external.map(tcp) }]
+                : []),
+        ],
     });
 }
 

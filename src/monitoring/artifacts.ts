@@ -17,6 +17,8 @@ export interface ArtifactsInput {
     readonly discovery: Readonly<Record<Slot, SlotDiscovery>>;
     /** Labels on every series and alert leaving this Prometheus. */
     readonly externalLabels?: Readonly<Record<string, string>>;
+    /** Where Prometheus sends alerts (Alertmanager's internal URL). */
+    readonly alertmanagerUrl?: string;
 }
 
 export interface MonitoringArtifacts {
@@ -67,7 +69,7 @@ export function monitoringArtifacts(input: ArtifactsInput, prometheusUrl: string
     return {
         prometheusYml: prometheusYml(input),
         rulesYml: rulesYml(input.settings),
-        datasourcesYml: datasourcesYml(prometheusUrl, input.settings),
+        datasourcesYml: datasourcesYml(prometheusUrl, input.settings, input.alertmanagerUrl),
         dashboardsProviderYml: dashboardsProviderYml(),
         dashboards: dashboardFiles(input.settings),
     };

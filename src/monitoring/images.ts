@@ -13,6 +13,12 @@ export const PROMETHEUS_VERSION = "3.16.0";
 /** Official Prometheus image (busybox based: has `wget` for health checks), runs as nobody (65534). */
 export const PROMETHEUS_IMAGE = `prom/prometheus:v${PROMETHEUS_VERSION}`;
 
+/** Alertmanager release; keep equal to ALERTMANAGER_VERSION in scripts/install-tools.sh (amtool, alertmanager). */
+export const ALERTMANAGER_VERSION = "0.35.0";
+
+/** Official Alertmanager image (busybox based), runs as nobody (65534). */
+export const ALERTMANAGER_IMAGE = `prom/alertmanager:v${ALERTMANAGER_VERSION}`;
+
 /** Official Grafana OSS image, 12.x line (alpine based), runs as grafana (472). */
 export const GRAFANA_IMAGE = "grafana/grafana:12.4.12";
 

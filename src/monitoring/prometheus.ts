@@ -46,6 +46,8 @@ export interface PrometheusConfigInput {
     readonly discovery: Readonly<Record<Slot, SlotDiscovery>>;
     /** Labels attached to every series and alert leaving this Prometheus (e.g. project, stack). */
     readonly externalLabels?: Readonly<Record<string, string>>;
+    /** Where Alertmanager listens (its `AuxService.internalUrl`); no `alerting` block without it. */
+    readonly alertmanagerUrl?: string;
 }
 
 /** A relabel rule in Prometheus's own field names. */
@@ -67,6 +69,15 @@ export interface PrometheusConfig {
         readonly external_labels?: Readonly<Record<string, string>>;
     };
     readonly rule_files: readonly string[];
+    readonly alerting?: {
+        readonly alertmanagers: readonly {
+            readonly scheme: "http" | "https";
+            readonly path_prefix?: string;
+            readonly api_version: "v2";
+            readonly timeout: string;
+            readonly static_configs: readonly { readonly targets: readonly string[] }[];
+        }[];
+    };
     readonly scrape_configs: readonly ScrapeConfig[];
 }
 
@@ -163,6 +174,25 @@ export function apfaScrapeConfig(input: PrometheusConfigInput): ScrapeConfig {
     };
 }
 
+/** The `alerting` block sending every alert to the one Alertmanager at `url` (http[s]://host[:port][/prefix]). */
+export function alertingBlock(url: string): NonNullable<PrometheusConfig["alerting"]> {
+    const parsed = new URL(url);
+    const scheme = parsed.protocol === "https:" ? "https" : "http";
+    const port = parsed.port || (scheme === "https" ? "443" : "80");
+    const prefix = parsed.pathname.replace(/\/+$/, "");
+    return {
+        alertmanagers: [
+            {
+                scheme,
+                ...(prefix ? { path_prefix: prefix } : {}),
+                api_version: "v2",
+                timeout: "10s",
+                static_configs: [{ targets: [`${parsed.hostname}:${port}`] }],
+            },
+        ],
+    };
+}
+
 /** The whole prometheus.yml as an object. */
 export function prometheusConfig(input: PrometheusConfigInput): PrometheusConfig {
     const interval = input.settings.scrapeIntervalSeconds;
@@ -175,6 +205,7 @@ export function prometheusConfig(input: PrometheusConfigInput): PrometheusConfig
             ...(input.externalLabels && Object.keys(input.externalLabels).length > 0 ? { external_labels: { ...input.externalLabels } } : {}),
         },
         rule_files: [PROMETHEUS_PATHS.rulesFile],
+        ...(input.alertmanagerUrl !== undefined ? { alerting: alertingBlock(input.alertmanagerUrl) } : {}),
         scrape_configs: [
             apfaScrapeConfig(input),
             { job_name: PROMETHEUS_JOB, static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },

@@ -1,9 +1,11 @@
 /**
- * Auxiliary services (Prometheus, Grafana) on ECS Fargate, for `EcsCluster.runService`.
+ * Auxiliary services (Alertmanager, Prometheus, Grafana) on ECS Fargate, for `EcsCluster.runService`.
  *
  * Each service gets: its own security group, task and execution roles, a Fargate task definition
  * (config files through an init container, see containers.ts), an ECS service in the private
- * subnets registered in Cloud Map (`<name>.<prefix>.internal`), its secret env in Secrets Manager,
+ * subnets registered in Cloud Map (`<name>.<prefix>.internal`), its secret env and secret files in
+ * Secrets Manager (the init container receives a secret file as a container secret and writes it),
+ * egress on 443 and on the spec's `egressPorts`,
  * and — only when operator CIDRs are configured — an ALB listener on its operator port open to
  * those CIDRs alone. Without one, operators reach it through ECS Exec port forwarding.
  *
@@ -78,6 +80,18 @@ export function ssmPortForwardCommand(args: { region: string; cluster: string; s
     );
 }
 
+/**
+ * Characters of a service's name in its operator target group's logical name: target-group names
+ * are at most 32 characters with Pulumi's 8-character suffix, so `<prefix>-<name>` is kept as short
+ * as a slot's (`<prefix>-green`) and the stack-name bound of src/targets/aws/settings.ts covers both.
+ */
+export const OPERATOR_TG_NAME_CHARS = 5;
+
+/** The logical-name suffix of a service's operator target group (e.g. "prome" for prometheus). */
+export function operatorTargetGroupSuffix(serviceName: string): string {
+    return serviceName.slice(0, OPERATOR_TG_NAME_CHARS);
+}
+
 /** Problems with a spec that the platform cannot run, as messages (empty when fine). */
 export function auxSpecProblems(spec: AuxServiceSpec, taken: ReadonlyMap<string, AuxServiceSpec>, operatorListeners: boolean): string[] {
     const problems: string[] = [];
@@ -95,6 +109,9 @@ export function auxSpecProblems(spec: AuxServiceSpec, taken: ReadonlyMap<string,
             if (other.operatorPort === spec.operatorPort) {
                 problems.push(`operatorPort ${spec.operatorPort} is already used by ${other.name}`);
             }
+            if (operatorTargetGroupSuffix(other.name) === operatorTargetGroupSuffix(spec.name)) {
+                problems.push(`name "${spec.name}" shares its operator target group's name with ${other.name} (the first ${OPERATOR_TG_NAME_CHARS} characters)`);
+            }
         }
     }
     try {
@@ -103,7 +120,7 @@ export function auxSpecProblems(spec: AuxServiceSpec, taken: ReadonlyMap<string,
         problems.push((err as Error).message);
     }
     try {
-        planFileVolumes(Object.keys(spec.files), spec.dataVolume?.mountPath);
+        planFileVolumes([...Object.keys(spec.files), ...Object.keys(spec.secretFiles ?? {})], spec.dataVolume?.mountPath);
     } catch (err) {
         problems.push((err as Error).message);
     }
@@ -155,6 +172,15 @@ export class AuxServices {
             config,
             parent,
         );
+        // Ports it sends to outside the VPC besides HTTPS (Alertmanager's SMTP servers).
+        for (const port of [...new Set(spec.egressPorts ?? [])].filter((p) => p !== 443).sort((a, b) => a - b)) {
+            allowEgress(
+                `${base}-out-${port}`,
+                { securityGroupId: securityGroup.id, description: `Notifications on port ${port}`, port, peer: { cidrIpv4: "0.0.0.0/0" } },
+                config,
+                parent,
+            );
+        }
         if (spec.discoversTargets) {
             allowEgress(
                 `${base}-to-tasks`,
@@ -215,6 +241,34 @@ export class AuxServices {
             secrets[envName] = secret.arn;
         }
 
+        // Secret files: like the plain ones (init container, gzip + base64), but the encoded content is
+        // a Secrets Manager secret the init container receives as a container secret, never plain env.
+        const fileVolumes: FileVolume[] = planFileVolumes([...Object.keys(spec.files), ...Object.keys(spec.secretFiles ?? {})], spec.dataVolume?.mountPath);
+        const plannedFiles = fileVolumes.flatMap((v) => v.files);
+        const fileSecrets: Record<string, pulumi.Output<string>> = {};
+        for (const file of plannedFiles.filter((f) => spec.secretFiles?.[f.path] !== undefined)) {
+            const secretName = `${base}-file-${file.envName.toLowerCase().replace(/_/g, "-")}`;
+            const secret = new aws.secretsmanager.Secret(
+                secretName,
+                {
+                    namePrefix: `${config.prefix}/${spec.name}/file-${file.envName}-`,
+                    description: `${file.path} of ${serviceName}`,
+                    recoveryWindowInDays: 7,
+                    tags: awsTags(config, `${serviceName}-${file.envName}`),
+                },
+                { parent, protect: config.production },
+            );
+            const content = (spec.secretFiles ?? {})[file.path];
+            secretVersions.push(
+                new aws.secretsmanager.SecretVersion(
+                    `${secretName}-value`,
+                    { secretId: secret.id, secretString: pulumi.secret(content.apply(encodeFileContent)) },
+                    { parent },
+                ),
+            );
+            fileSecrets[file.envName] = secret.arn;
+        }
+
         // Roles: the agent's (pull, logs, exactly these secrets) and the task's (ECS Exec, discovery).
         const location = this.platform.location;
         const trust = location.apply((where) => JSON.stringify(ecsTasksTrustPolicy(where)));
@@ -225,7 +279,7 @@ export class AuxServices {
                 assumeRolePolicy: trust,
                 policies: {
                     start: pulumi
-                        .all([this.platform.logGroup.arn, pulumi.all(Object.values(secrets))])
+                        .all([this.platform.logGroup.arn, pulumi.all([...Object.values(secrets), ...Object.values(fileSecrets)])])
                         .apply(([logGroupArn, secretArns]) =>
                             JSON.stringify(
                                 executionRolePolicy({
@@ -254,17 +308,18 @@ export class AuxServices {
         );
 
         // Task definition.
-        const fileVolumes: FileVolume[] = planFileVolumes(Object.keys(spec.files), spec.dataVolume?.mountPath);
         const size = smallestFargateSizeFor(spec.resources.cpu, spec.resources.memoryMiB);
         const contentByPath = spec.files;
         const encodedFiles = pulumi.all(
             Object.fromEntries(
-                fileVolumes.flatMap((v) => v.files).map((f) => [f.envName, pulumi.output(contentByPath[f.path]).apply(encodeFileContent)]),
+                plannedFiles
+                    .filter((f) => contentByPath[f.path] !== undefined)
+                    .map((f) => [f.envName, pulumi.output(contentByPath[f.path]).apply(encodeFileContent)]),
             ),
         );
         const containerDefinitions = pulumi
-            .all([pulumi.all({ ...(spec.env ?? {}) }), pulumi.all(secrets), encodedFiles])
-            .apply(([env, secretArns, files]) =>
+            .all([pulumi.all({ ...(spec.env ?? {}) }), pulumi.all(secrets), encodedFiles, pulumi.all(fileSecrets)])
+            .apply(([env, secretArns, files, fileSecretArns]) =>
                 containerDefinitionsJson(
                     auxContainerDefinitions({
                         name: spec.name,
@@ -277,6 +332,7 @@ export class AuxServices {
                         secrets: secretArns,
                         fileVolumes,
                         encodedFiles: files,
+                        secretFiles: fileSecretArns,
                         dataMountPath: spec.dataVolume?.mountPath,
                         logs: { logGroupName: logGroupName(config.prefix), region: config.region },
                     }),
@@ -446,7 +502,7 @@ export class AuxServices {
     private operatorListener(base: string, spec: AuxServiceSpec, securityGroup: aws.ec2.SecurityGroup, parent: pulumi.Resource): OperatorAccess {
         const { config, network, loadBalancer, groups } = this.platform;
         const targetGroup = new aws.lb.TargetGroup(
-            base,
+            `${this.platform.name}-${operatorTargetGroupSuffix(spec.name)}`,
             {
                 vpcId: network.vpc.id,
                 targetType: "ip",
@@ -456,7 +512,8 @@ export class AuxServices {
                 healthCheck: targetHealthCheck(spec.readyPath ?? spec.healthPath),
                 tags: awsTags(config, `${config.prefix}-${spec.name}-tg`),
             },
-            { parent },
+            // Its earlier logical name: a stack deployed before the short name keeps its target group.
+            { parent, aliases: [{ name: base }] },
         );
         const https = config.aws.certificateArn !== undefined;
         const listener = new aws.lb.Listener(

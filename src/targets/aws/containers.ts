@@ -6,7 +6,9 @@
  * definition: each file is gzip-compressed, base64-encoded into an environment variable of a
  * short-lived init container (`essential: false`), which writes it into a task-scoped volume and
  * exits 0. The main container starts only after that (`dependsOn … SUCCESS`) and mounts the volume
- * read-only at the file's directory. Unlike an entrypoint wrapper, this needs no shell in the main
+ * read-only at the file's directory. A secret file's encoded content is a Secrets Manager secret
+ * instead, which ECS hands the init container as a container secret (never plain environment).
+ * Unlike an entrypoint wrapper, this needs no shell in the main
  * image and no knowledge of its entrypoint, and the main container keeps its own command.
  */
 import * as zlib from "node:zlib";
@@ -245,6 +247,11 @@ export interface AuxContainerArgs {
     readonly fileVolumes: readonly FileVolume[];
     /** Encoded content ({@link encodeFileContent}) by env name of the init container. */
     readonly encodedFiles: Readonly<Record<string, string>>;
+    /**
+     * Secret files: Secrets Manager ARN (of the encoded content) by env name of the init container,
+     * which receives them as container secrets. @default {}
+     */
+    readonly secretFiles?: Readonly<Record<string, string>>;
     readonly dataMountPath?: string;
     readonly logs: LogTarget;
 }
@@ -303,6 +310,12 @@ export function auxContainerDefinitions(args: AuxContainerArgs): ContainerDefini
         entryPoint: ["sh", "-c"],
         command: [initScript(args.fileVolumes, args.dataMountPath !== undefined ? { uid: args.user } : undefined)],
         environment: environmentList(args.encodedFiles),
+        secrets:
+            Object.keys(args.secretFiles ?? {}).length > 0
+                ? Object.keys(args.secretFiles ?? {})
+                      .sort()
+                      .map((name) => ({ name, valueFrom: (args.secretFiles ?? {})[name] }))
+                : undefined,
         mountPoints: initMounts,
         readonlyRootFilesystem: true,
         linuxParameters: { capabilities: { drop: INIT_DROPPED_CAPABILITIES } },

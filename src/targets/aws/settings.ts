@@ -52,12 +52,31 @@ export const awsSettingsSchema = z.strictObject({
 
 export type AwsSettings = z.output<typeof awsSettingsSchema>;
 
+/** AWS's limit on ALB and target-group names. */
+export const AWS_LB_NAME_LIMIT = 32;
+/** Pulumi's auto-name appends "-" and 7 random hex characters to the logical name. */
+export const AUTONAME_SUFFIX_LENGTH = 8;
+/**
+ * The longest suffix of a target group's logical name after the stack prefix: the slots'
+ * `-green`; operator target groups use at most 5 characters of the service name (src/targets/aws/aux.ts).
+ * tests/aws.test.ts checks every target group and load balancer of the plans against it.
+ */
+export const LONGEST_TARGET_GROUP_SUFFIX = "-green";
+
 /**
  * Rules of an aws stack over several keys. Each part is judged on its own, so another bad
  * `apfa:app` key does not hide a Fargate size problem.
  */
-export const awsStackRules: StackRule = ({ own, all }) => {
+export const awsStackRules: StackRule = ({ own, all, prefix }) => {
     const problems: string[] = [];
+    const longest = `${prefix}${LONGEST_TARGET_GROUP_SUFFIX}`;
+    if (prefix !== "" && longest.length + AUTONAME_SUFFIX_LENGTH > AWS_LB_NAME_LIMIT) {
+        problems.push(
+            `${prefix} (project-stack name): too long for the aws target: its target group ${longest} plus ` +
+                `Pulumi's ${AUTONAME_SUFFIX_LENGTH}-character suffix exceeds AWS's ${AWS_LB_NAME_LIMIT}-character limit; use a project-stack ` +
+                `name of at most ${AWS_LB_NAME_LIMIT - AUTONAME_SUFFIX_LENGTH - LONGEST_TARGET_GROUP_SUFFIX.length} characters`,
+        );
+    }
     const rawApp = (own.app ?? {}) as Record<string, unknown>;
     const cpu = valid(appSchema.shape.cpu, rawApp.cpu);
     const memory = valid(appSchema.shape.memoryMiB, rawApp.memoryMiB);

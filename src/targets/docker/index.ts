@@ -244,7 +244,11 @@ export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
                 envs: pulumi.all([...env, ...secretEnv]),
                 networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
                 ports: [{ internal: spec.port, external: spec.operatorPort, ip: "127.0.0.1" }],
-                uploads: Object.entries(spec.files).map(([file, content]) => ({ file, content })),
+                // Secret files are uploads too: a secret input keeps the whole uploads list secret in state.
+                uploads: pulumi.all([
+                    ...Object.entries(spec.files).map(([file, content]) => pulumi.output({ file, content })),
+                    ...Object.entries(spec.secretFiles ?? {}).map(([file, content]) => pulumi.secret(pulumi.output({ file, content }))),
+                ]),
                 volumes: volume && spec.dataVolume ? [{ volumeName: volume.name, containerPath: spec.dataVolume.mountPath }] : undefined,
                 healthcheck: { tests: httpProbeCommand(spec.port, spec.healthPath), ...HEALTHCHECK_TIMING },
                 restart: "unless-stopped",
