@@ -33,7 +33,8 @@ import {
 import { publicUrl } from "../src/targets/aws/index";
 import { TLS_POLICY, plainHttpWarning, weightedForwardAction } from "../src/targets/aws/loadBalancer";
 import { chooseAvailabilityZones, endpointServiceName, natPlan } from "../src/targets/aws/network";
-import { cpuTargetTracking, slotCapacity } from "../src/targets/aws/scaling";
+import { slotReplicaBounds } from "../src/bluegreen";
+import { cpuTargetTracking } from "../src/targets/aws/scaling";
 import { slotEnvironment } from "../src/targets/aws/service";
 import {
     FARGATE_SIZES,
@@ -471,8 +472,8 @@ describe("aws target: load balancer, scaling, tags, names", () => {
     it("a slot scaled down by the release tool gets 0..0 tasks; otherwise the configured bounds", () => {
         const scaling = { minReplicas: 4, maxReplicas: 16, targetCpuPercent: 70, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 300 };
         const release = { active: "blue" as const, previewWeight: 0, blue: { env: {}, scaledDown: false }, green: { env: {}, scaledDown: true } };
-        assert.deepEqual(slotCapacity({ scaling, release }, "blue"), { min: 4, max: 16 });
-        assert.deepEqual(slotCapacity({ scaling, release }, "green"), { min: 0, max: 0 });
+        assert.deepEqual(slotReplicaBounds({ scaling, release }, "blue"), { min: 4, max: 16 });
+        assert.deepEqual(slotReplicaBounds({ scaling, release }, "green"), { min: 0, max: 0 });
     });
 
     it("tags merge user tags, the stack identity (which user tags cannot override) and Name", () => {

@@ -65,6 +65,11 @@ export function plainHttpProblem(own: Readonly<Record<string, unknown>>, tlsConf
     );
 }
 
+/** Whether the stack accepts the stack files' sample values (`apfa:acceptPlaceholders`: synth and tests). */
+export function acceptsPlaceholders(own: Readonly<Record<string, unknown>>): boolean {
+    return valid(flag, own.acceptPlaceholders) === true;
+}
+
 /** AWS's documentation account id, which the stack files' sample ECR images and ACM certificate use. */
 export const DOCUMENTATION_ACCOUNT = "123456789012";
 

@@ -11,7 +11,7 @@ import { gcpSettingsSchema, gcpStackRules } from "../targets/gcp/settings";
 import { alertingSchema } from "./alerting";
 import { appSchema, monitoringSchema, scalingSchema } from "./app";
 import { SLOTS } from "../contract";
-import { CLOUDS, DOCUMENTATION_ACCOUNT, NAMESPACE, flag, isPlaceholderImage, labelMap, valid, type Cloud, type StackRule } from "./common";
+import { CLOUDS, DOCUMENTATION_ACCOUNT, NAMESPACE, acceptsPlaceholders, flag, isPlaceholderImage, labelMap, valid, type Cloud, type StackRule } from "./common";
 import { addFormattedIssue } from "./errors";
 import { releaseSchema, rolloutSchema } from "./release";
 
@@ -67,7 +67,7 @@ const commonStackRules = (cloud: Cloud): StackRule => ({ own }) => {
     if (cloud !== "docker" && release && !release[release.active].image) {
         problems.push(`${NAMESPACE}:release.${release.active}.image: required on ${cloud}: the active slot (${release.active}) needs an image`);
     }
-    if (release && valid(flag, own.acceptPlaceholders) !== true) {
+    if (release && !acceptsPlaceholders(own)) {
         for (const slot of SLOTS) {
             const image = release[slot].image;
             if (image !== undefined && isPlaceholderImage(image)) {

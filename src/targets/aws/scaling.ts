@@ -20,17 +20,6 @@ import { awsTags } from "./tags";
 
 export const ECS_SCALABLE_DIMENSION = "ecs:service:DesiredCount";
 
-/**
- * A slot's task-count bounds ({@link slotReplicaBounds}, shared with the Kubernetes layer): min is
- * the higher of `apfa:scaling.minReplicas` and the slot's floor `apfa:release.<slot>.minReplicas`,
- * max is `apfa:scaling.maxReplicas`; 0..0 when the release tool scaled the slot down (Application
- * Auto Scaling then sets the service's desired count to 0; the target group and service stay, so
- * scaling up again is a bounds change too).
- */
-export function slotCapacity(config: Pick<AwsConfig, "scaling" | "release">, slot: Slot): { min: number; max: number } {
-    return slotReplicaBounds(config, slot);
-}
-
 /** The target-tracking configuration of a slot (pure, for tests). */
 export function cpuTargetTracking(scaling: AwsConfig["scaling"]) {
     return {
@@ -55,6 +44,7 @@ export function createSlotScaling(
     service: aws.ecs.Service,
     parent: pulumi.Resource,
 ): SlotScaling {
+    const bounds = slotReplicaBounds(config, slot);
     const target = new aws.appautoscaling.Target(
         `${name}-${slot}-scaling`,
         {
@@ -62,8 +52,8 @@ export function createSlotScaling(
             scalableDimension: ECS_SCALABLE_DIMENSION,
             // From the resources' outputs, so the target waits for the service to exist.
             resourceId: pulumi.all([cluster.name, service.name]).apply(([clusterName, serviceName]) => scalableResourceId(clusterName, serviceName)),
-            minCapacity: slotCapacity(config, slot).min,
-            maxCapacity: slotCapacity(config, slot).max,
+            minCapacity: bounds.min,
+            maxCapacity: bounds.max,
             tags: awsTags(config, `${config.prefix}-${slot}-scaling`, { slot }),
         },
         // A replaced service is a new ECS service under the same name: its resourceId does not

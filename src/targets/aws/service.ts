@@ -6,11 +6,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AwsConfig, Slot } from "../../config";
-import { slotImage, trafficWeights } from "../../bluegreen";
+import { slotImage, slotReplicaBounds, trafficWeights } from "../../bluegreen";
 import { APP_TMP_VOLUME, appContainerDefinitions, containerDefinitionsJson } from "./containers";
 import type { Network } from "./network";
 import { logGroupName, slotServiceName } from "./names";
-import { slotCapacity } from "./scaling";
 import { fargateTaskSize } from "./sizing";
 import { awsTags } from "./tags";
 
@@ -103,7 +102,7 @@ export function createSlotService(name: string, slot: Slot, ctx: SlotContext, pa
             // The starting count only (the slot's minimum, its floor included; 0 when scaled down):
             // Application Auto Scaling owns it from then on (ignoreChanges), and a floor change
             // reaches the running service through the scalable target's minCapacity.
-            desiredCount: slotCapacity(config, slot).min,
+            desiredCount: slotReplicaBounds(config, slot).min,
             networkConfiguration: {
                 subnets: ctx.network.privateSubnets.map((s) => s.id),
                 securityGroups: [ctx.taskSecurityGroupId],

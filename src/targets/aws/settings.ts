@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 
-import { DOCUMENTATION_ACCOUNT, NAMESPACE, flag, isPlaceholderArn, plainHttpProblem, valid, type StackRule } from "../../config/common";
+import { DOCUMENTATION_ACCOUNT, NAMESPACE, acceptsPlaceholders, isPlaceholderArn, plainHttpProblem, valid, type StackRule } from "../../config/common";
 import { appSchema } from "../../config/app";
 import { describeFargateMemoryOptions, isValidFargateSize } from "./sizing";
 import { vpcCidrProblem } from "./subnets";
@@ -88,7 +88,7 @@ export const awsStackRules: StackRule = ({ own, all, prefix }) => {
     if (plainHttp) {
         problems.push(plainHttp);
     }
-    if (aws?.certificateArn && isPlaceholderArn(aws.certificateArn) && valid(flag, own.acceptPlaceholders) !== true) {
+    if (aws?.certificateArn && isPlaceholderArn(aws.certificateArn) && !acceptsPlaceholders(own)) {
         problems.push(`${NAMESPACE}:aws.certificateArn: ${aws.certificateArn} is in AWS's documentation account ${DOCUMENTATION_ACCOUNT}; set your ACM certificate's ARN`);
     }
     if (typeof all["aws:region"] !== "string") {

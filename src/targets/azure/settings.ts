@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 
-import { NAMESPACE, flag, plainHttpProblem, valid, type StackRule } from "../../config/common";
+import { NAMESPACE, acceptsPlaceholders, plainHttpProblem, valid, type StackRule } from "../../config/common";
 import { releaseSchema } from "../../config/release";
 import { azureNetworkProblems } from "./network";
 
@@ -136,7 +136,7 @@ export const azureStackRules: StackRule = ({ own }) => {
     // image is on ACR would sit in ImagePullBackOff until the release's atomic timeout. The sample
     // stack's registry is a placeholder too, so `acceptPlaceholders` (offline synth, tests) skips this.
     const release = valid(releaseSchema, own.release ?? {});
-    if (release && azure.acrResourceId === undefined && valid(flag, own.acceptPlaceholders) !== true) {
+    if (release && azure.acrResourceId === undefined && !acceptsPlaceholders(own)) {
         const onAcr = (["blue", "green"] as const).filter((slot) => {
             const image = release[slot].image;
             return image !== undefined && acrRegistryOf(image) !== undefined;
