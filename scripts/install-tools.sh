@@ -9,7 +9,8 @@
 #   - amtool + alertmanager 0.35.0 (go install; the version of the prom/alertmanager image the
 #     monitoring component deploys, src/monitoring/images.ts)
 #   - helm 3.22.0 (go install)
-#   - nginx (Debian package) to check the dev proxy's config
+#   - nginx, PostgreSQL and HAProxy (Debian packages): the dev proxy's config check, the reference
+#     app's database tests, the local failover rehearsal
 # Idempotent: tools already at the wanted version are kept. Usage: bash scripts/install-tools.sh
 set -euo pipefail
 
@@ -115,17 +116,34 @@ else
   fi
 fi
 
-# --- nginx (Debian) -------------------------------------------------------------------------
-if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
-  log "nginx present"
+# --- Debian packages: nginx, PostgreSQL, HAProxy ---------------------------------------------
+# nginx checks the dev proxy's config; PostgreSQL backs the reference app's tests and the local
+# failover rehearsal (primary + streaming standby); HAProxy stands in for the health-checked
+# global entry (Route 53 / Front Door / the global load balancer) in that rehearsal.
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+missing=()
+{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || missing+=(nginx-light)
+[ -n "$(pg_bindir)" ] && [ -x "$(pg_bindir)/postgres" ] || missing+=(postgresql)
+{ command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ]; } || missing+=(haproxy)
+if [ "${#missing[@]}" = 0 ]; then
+  log "nginx, postgresql and haproxy present"
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  log "installing nginx-light from Debian"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light; } \
-    > "$TOOLS/nginx-install.log" 2>&1 || { log "nginx install failed, see $TOOLS/nginx-install.log"; }
+  log "installing from Debian: ${missing[*]}"
+  # policy-rc.d keeps the packages' own services from starting: the tests start their own.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+    > "$TOOLS/apt-install.log" 2>&1 || log "apt-get install failed, see $TOOLS/apt-install.log"
+  rm -f /usr/sbin/policy-rc.d
 else
-  log "nginx missing and not root: the proxy tests will say they were skipped"
+  log "missing ${missing[*]} and not root: the tests that need them will say they were skipped"
 fi
 [ -x /usr/sbin/nginx ] && ln -sf /usr/sbin/nginx "$BIN/nginx"
+[ -x /usr/sbin/haproxy ] && ln -sf /usr/sbin/haproxy "$BIN/haproxy"
+if [ -n "$(pg_bindir)" ]; then
+  for t in postgres initdb pg_ctl pg_basebackup pg_isready psql; do
+    [ -x "$(pg_bindir)/$t" ] && ln -sf "$(pg_bindir)/$t" "$BIN/$t"
+  done
+fi
 
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
@@ -137,7 +155,7 @@ if [ -n "$GO" ]; then
   ln -sf "$CACHE/alertmanager-$ALERTMANAGER_VERSION/alertmanager" "$BIN/alertmanager"
   ln -sf "$CACHE/helm-$HELM_VERSION/helm" "$BIN/helm"
 fi
-for t in promtool prometheus amtool alertmanager helm nginx; do
+for t in promtool prometheus amtool alertmanager helm nginx haproxy postgres initdb pg_ctl; do
   [ -x "$BIN/$t" ] && log "$t: $BIN/$t"
 done
 log "done; use them with: source .tools/env.sh"
