@@ -107,6 +107,42 @@ export interface AuxService {
  */
 export type OutputsOf<T> = { readonly [K in keyof T]-?: pulumi.Output<T[K]> };
 
+/**
+ * Where the app's database password comes from. The target turns it into secret environment
+ * (`PGPASSWORD`) through its own secret store; it never appears in plain config, a plan or an output.
+ */
+export type DatabaseSecret =
+    /** A value the program holds (a generated password): the target stores it as a secret. */
+    | { readonly kind: "value"; readonly value: pulumi.Output<string> }
+    /**
+     * One key of a JSON secret in AWS Secrets Manager (the RDS-managed master password, rotated by
+     * RDS): ECS injects it directly, so the program never reads the value.
+     */
+    | { readonly kind: "awsSecretsManager"; readonly secretArn: pulumi.Output<string>; readonly jsonKey: string };
+
+/**
+ * How APFA reaches its PostgreSQL database. The fields map one-to-one to libpq's environment
+ * (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE), which the reference app and the
+ * `pg` driver read without code of their own.
+ */
+export interface DatabaseConnection {
+    /** The writer endpoint (in a multi-region stack, the name that follows a failover). */
+    readonly host: pulumi.Output<string>;
+    readonly port: number;
+    readonly database: string;
+    readonly user: pulumi.Input<string>;
+    readonly password: DatabaseSecret;
+    /** `disable` only on the dev stack's private Docker network. */
+    readonly sslMode: "disable" | "require" | "verify-full";
+}
+
+/** APFA's data tier on one target: a `pulumi.ComponentResource` created by the target that runs the app. */
+export interface Database {
+    readonly connection: DatabaseConnection;
+    /** Target-specific outputs (cluster/server names, endpoints); never a credential in clear. */
+    readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
+}
+
 /** What every deployment target provides. */
 export interface ApfaCluster {
     /** Where users reach APFA. */
@@ -127,6 +163,12 @@ export interface ApfaCluster {
      * to scrape APFA's port. `parent` is the component that owns it (e.g. the monitoring component).
      */
     runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService;
+    /**
+     * APFA's database when `apfa:database` enables one. The target creates it (it needs the
+     * target's private network, and the app's containers need its connection settings), so the
+     * seam is a property of the cluster rather than a second factory.
+     */
+    readonly database?: Database;
 }
 
 /** Component type tokens, one casing: `apfa:<area>:<Name>`. */
