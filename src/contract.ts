@@ -90,6 +90,25 @@ export interface AuxServiceSpec {
     readonly discoversTargets?: boolean;
     /** Port on which operators reach it (Docker: 127.0.0.1:<port>; elsewhere the target's own way in). */
     readonly operatorPort: number;
+    /**
+     * Run several replicas that find each other and share their state (Alertmanager's gossip of
+     * silences and the notification log), where the platform gives replicas a shared DNS name:
+     * Kubernetes runs `replicas` pods, a headless Service whose name resolves to all of them, and a
+     * PodDisruptionBudget; each replica keeps its state in an emptyDir (the peers hold the copy a
+     * restarted replica resyncs from), so `dataVolume` is not used there. Docker and ECS run one
+     * replica with `args` and `dataVolume`, as without this field.
+     */
+    readonly peers?: {
+        /** At least 2. */
+        readonly replicas: number;
+        /** The peer protocol's port (TCP and UDP), open between the replicas only. */
+        readonly port: number;
+        /**
+         * The full argument list of a replica, given a DNS name that resolves to every replica and the
+         * replica's own address (an expression the platform expands, e.g. Kubernetes' `$(POD_IP)`).
+         */
+        readonly args: (peersHost: string, ownAddress: string) => readonly string[];
+    };
 }
 
 /** A running auxiliary service. */
@@ -98,6 +117,11 @@ export interface AuxService {
     readonly internalUrl: pulumi.Output<string>;
     /** URL or instructions for an operator to reach it. Never a public endpoint by default. */
     readonly operatorUrl: pulumi.Output<string>;
+    /**
+     * Set when the platform runs the spec's `peers`: a DNS name with one A record per replica, for
+     * clients that must reach each of them (Prometheus sends every alert to every Alertmanager).
+     */
+    readonly replicas?: { readonly dnsName: pulumi.Output<string>; readonly port: number };
 }
 
 /**
@@ -118,7 +142,15 @@ export type DatabaseSecret =
      * One key of a JSON secret in AWS Secrets Manager (the RDS-managed master password, rotated by
      * RDS): ECS injects it directly, so the program never reads the value.
      */
-    | { readonly kind: "awsSecretsManager"; readonly secretArn: pulumi.Output<string>; readonly jsonKey: string };
+    | {
+          readonly kind: "awsSecretsManager";
+          /** The secret's full ARN (with its random suffix): IAM grants name exactly it. */
+          readonly secretArn: pulumi.Output<string>;
+          /** The key in the secret's JSON (`password` in RDS-managed secrets). */
+          readonly jsonKey: string;
+          /** The customer-managed KMS key that encrypts the secret: whoever reads it needs kms:Decrypt on it. */
+          readonly kmsKeyArn: pulumi.Output<string>;
+      };
 
 /**
  * How APFA reaches its PostgreSQL database. The fields map one-to-one to libpq's environment
@@ -136,8 +168,16 @@ export interface DatabaseConnection {
     readonly sslMode: "disable" | "require" | "verify-full";
 }
 
+/**
+ * A database's place in a multi-region deployment. Only `primary` exists today; a `secondary`
+ * (a read replica of a global database that a failover promotes) comes with the multi-region work,
+ * so each target's database module already takes its role as a parameter.
+ */
+export type DatabaseRole = "primary";
+
 /** APFA's data tier on one target: a `pulumi.ComponentResource` created by the target that runs the app. */
 export interface Database {
+    readonly role: DatabaseRole;
     readonly connection: DatabaseConnection;
     /** Target-specific outputs (cluster/server names, endpoints); never a credential in clear. */
     readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
@@ -185,6 +225,8 @@ export interface ClusterParts<TOutputs> {
     readonly slots: Readonly<Record<Slot, SlotDeployment>>;
     readonly trafficUrn: pulumi.Output<string>;
     readonly outputs: OutputsOf<TOutputs>;
+    /** APFA's database, when the stack has one. */
+    readonly database?: Database;
 }
 
 /**
@@ -196,6 +238,7 @@ export abstract class ApfaClusterBase<TOutputs extends object> extends pulumi.Co
     slots!: Readonly<Record<Slot, SlotDeployment>>;
     trafficUrn!: pulumi.Output<string>;
     extraOutputs!: OutputsOf<TOutputs>;
+    database?: Database;
 
     protected constructor(
         type: (typeof CLUSTER_TYPES)[keyof typeof CLUSTER_TYPES],
@@ -213,7 +256,8 @@ export abstract class ApfaClusterBase<TOutputs extends object> extends pulumi.Co
         this.slots = parts.slots;
         this.trafficUrn = parts.trafficUrn;
         this.extraOutputs = parts.outputs;
-        this.registerOutputs({ url: this.url, weights: this.weights, trafficUrn: this.trafficUrn, ...parts.outputs });
+        this.database = parts.database;
+        this.registerOutputs({ url: this.url, weights: this.weights, trafficUrn: this.trafficUrn, ...parts.outputs, database: parts.database?.extraOutputs });
     }
 
     abstract runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService;

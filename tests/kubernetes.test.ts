@@ -9,7 +9,7 @@ import fc from "fast-check";
 import type { AuxServiceSpec } from "../src/contract";
 import { parseConfig, type AzureConfig } from "../src/config";
 import { chartValues, cpuQuantity, layerNetworkPolicies, mergeValues, podTermination, type PodDrain } from "../src/kubernetes";
-import { auxDeploymentSpec, auxEgressTargets, auxFileMounts, auxInternalUrl, auxPodLabels, portForwardInstructions } from "../src/kubernetes/aux-service";
+import { auxDeploymentSpec, auxEgressTargets, auxFileMounts, auxInternalUrl, auxPeersServiceSpec, auxPodLabels, portForwardInstructions } from "../src/kubernetes/aux-service";
 import { isLabelValue, tagsToLabels, toLabelKey } from "../src/kubernetes/labels";
 import { auxClientLabel, headlessServiceName, releaseName, serviceFqdn, serviceName } from "../src/kubernetes/names";
 import { ACME_SOLVER_PORT, CLUSTER_DNS_PEER, acmeSolverPolicy, apfaNetworkPolicy, auxNetworkPolicy, dnsEgressPolicy, namespaceDefaultDeny } from "../src/kubernetes/network-policy";
@@ -446,6 +446,84 @@ describe("kubernetes layer: pure functions", () => {
             assert.deepEqual(pod.spec.containers[0].resources, {
                 requests: { cpu: "1", memory: "2048Mi", "ephemeral-storage": "256Mi" },
                 limits: { cpu: "1", memory: "2048Mi", "ephemeral-storage": "1Gi" },
+            });
+        });
+
+        describe("a peer group (Alertmanager)", () => {
+            const am: AuxServiceSpec = {
+                name: "alertmanager",
+                image: "prom/alertmanager:v0.35.0",
+                args: ["--cluster.listen-address="],
+                port: 9093,
+                healthPath: "/-/healthy",
+                readyPath: "/-/ready",
+                files: { "/etc/alertmanager/alertmanager.yml": "route: {}" },
+                dataVolume: { mountPath: "/alertmanager", sizeGiB: 1 },
+                resources: { cpu: 0.25, memoryMiB: 512 },
+                runAsUser: 65534,
+                operatorPort: 9093,
+                peers: { replicas: 2, port: 9094, args: (peers, own) => [`--cluster.peer=${peers}:9094`, `--cluster.advertise-address=${own}:9094`] },
+            };
+            type Pod = {
+                metadata: { labels: Record<string, string> };
+                spec: {
+                    topologySpreadConstraints: { topologyKey: string; whenUnsatisfiable: string; maxSkew: number }[];
+                    volumes: { name: string; emptyDir?: { sizeLimit: string }; persistentVolumeClaim?: unknown }[];
+                    containers: { args: string[]; env: { name: string; valueFrom?: unknown }[]; ports: { name: string; containerPort: number; protocol: string }[] }[];
+                };
+            };
+
+            it("runs two replicas, one replaced at a time, joined through the headless Service's name", async () => {
+                const deploymentSpec = auxDeploymentSpec({ spec: am, labels: {}, configMapName: "cm", claimName: "ignored", peersHost: "alertmanager-peers.apfa.svc.cluster.local" });
+                await validateManifest({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "alertmanager" }, spec: deploymentSpec });
+                assert.equal(deploymentSpec.replicas, 2);
+                assert.deepEqual(deploymentSpec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+                const pod = deploymentSpec.template as unknown as Pod;
+                const [container] = pod.spec.containers;
+                assert.deepEqual(container.args, ["--cluster.peer=alertmanager-peers.apfa.svc.cluster.local:9094", "--cluster.advertise-address=$(POD_IP):9094"], "the peer args replace the single-replica args");
+                assert.deepEqual(container.env[0], { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } });
+                assert.deepEqual(container.ports, [
+                    { name: "http", containerPort: 9093, protocol: "TCP" },
+                    { name: "peer-tcp", containerPort: 9094, protocol: "TCP" },
+                    { name: "peer-udp", containerPort: 9094, protocol: "UDP" },
+                ]);
+                assert.deepEqual(pod.spec.volumes.find((v) => v.name === "data"), { name: "data", emptyDir: { sizeLimit: "1Gi" } }, "no shared ReadWriteOnce claim");
+                assert.deepEqual(
+                    pod.spec.topologySpreadConstraints.map((c) => [c.topologyKey, c.whenUnsatisfiable, c.maxSkew]),
+                    [
+                        ["kubernetes.io/hostname", "ScheduleAnyway", 1],
+                        ["topology.kubernetes.io/zone", "ScheduleAnyway", 1],
+                    ],
+                );
+                assert.throws(() => auxDeploymentSpec({ spec: am, labels: {} }), /peers' DNS name/);
+                assert.throws(() => auxDeploymentSpec({ spec: { ...am, peers: { ...am.peers!, replicas: 1 } }, labels: {}, peersHost: "x" }), /at least 2 replicas/);
+            });
+
+            it("publishes every replica, ready or not, under one headless name (web and gossip ports)", async () => {
+                const spec = auxPeersServiceSpec(am);
+                assert.equal(spec.clusterIP, "None");
+                assert.equal(spec.publishNotReadyAddresses, true);
+                assert.deepEqual(spec.ports, [
+                    { name: "http", port: 9093, targetPort: "http", protocol: "TCP" },
+                    { name: "peer-tcp", port: 9094, targetPort: "peer-tcp", protocol: "TCP" },
+                    { name: "peer-udp", port: 9094, targetPort: "peer-udp", protocol: "UDP" },
+                ]);
+                await validateManifest({ apiVersion: "v1", kind: "Service", metadata: { name: "alertmanager-peers" }, spec });
+            });
+
+            it("opens the gossip port (TCP and UDP) between its own pods only", async () => {
+                const self = { "app.kubernetes.io/name": "alertmanager", "app.kubernetes.io/instance": "alertmanager" };
+                const policy = auxNetworkPolicy({ name: "alertmanager", namespace: "apfa", port: 9093, podLabels: self, peerPort: 9094 });
+                const gossip = [
+                    { protocol: "TCP", port: 9094 },
+                    { protocol: "UDP", port: 9094 },
+                ];
+                assert.deepEqual(policy.spec.ingress, [
+                    { from: [{ podSelector: { matchLabels: { "apfa.io/client-of-alertmanager": "true" } } }], ports: [{ protocol: "TCP", port: 9093 }] },
+                    { from: [{ podSelector: { matchLabels: self } }], ports: gossip },
+                ]);
+                assert.deepEqual(policy.spec.egress, [{ to: [{ podSelector: { matchLabels: self } }], ports: gossip }]);
+                await validateManifest(policy);
             });
         });
 

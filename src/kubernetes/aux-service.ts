@@ -6,6 +6,9 @@
  * emptyDir /tmp are its only writable paths), a ClusterIP Service and a NetworkPolicy admitting only
  * the aux services placed after it and letting it reach only the ones placed before it, plus public
  * addresses on the spec's `egressPorts` (see network-policy.ts). Nothing is exposed outside the cluster; operators use `kubectl port-forward`.
+ * A spec with `peers` (Alertmanager) runs that many replicas with emptyDir data instead of a PVC,
+ * plus a headless `<name>-peers` Service, a PodDisruptionBudget (one replica down at a time) and the
+ * peer port open between its own pods.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -101,11 +104,19 @@ export function auxDeploymentSpec(args: {
     configMapName?: pulumi.Input<string>;
     secretName?: pulumi.Input<string>;
     claimName?: pulumi.Input<string>;
+    /** DNS name of the headless Service resolving to every replica; required when the spec has `peers`. */
+    peersHost?: string;
 }): k8s.types.input.apps.v1.DeploymentSpec {
     const { spec } = args;
     const selector = auxSelectorLabels(spec);
     const mounts = auxFileMounts(spec.files);
+    const peers = spec.peers;
+    if (peers && (peers.replicas < 2 || args.peersHost === undefined)) {
+        throw new Error(`aux service ${spec.name}: a peer group needs at least 2 replicas and the peers' DNS name`);
+    }
     const env: k8s.types.input.core.v1.EnvVar[] = [
+        // The replica's own address, which it advertises to its peers (expanded in args as $(POD_IP)).
+        ...(peers ? [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }] : []),
         ...Object.keys(spec.env ?? {})
             .sort()
             .map((name) => ({ name, value: (spec.env ?? {})[name] })),
@@ -128,7 +139,11 @@ export function auxDeploymentSpec(args: {
         volumes.push({ name: "secret-files", secret: { secretName: args.secretName, defaultMode: 0o440 } });
         volumeMounts.push(...secretMounts.map((m) => ({ name: "secret-files", mountPath: m.path, subPath: m.key, readOnly: true })));
     }
-    if (spec.dataVolume && args.claimName !== undefined) {
+    if (spec.dataVolume && peers) {
+        // Each replica's copy lives as long as its pod; a replaced one resyncs from its peers.
+        volumes.push({ name: "data", emptyDir: { sizeLimit: `${spec.dataVolume.sizeGiB}Gi` } });
+        volumeMounts.push({ name: "data", mountPath: spec.dataVolume.mountPath });
+    } else if (spec.dataVolume && args.claimName !== undefined) {
         volumes.push({ name: "data", persistentVolumeClaim: { claimName: args.claimName } });
         volumeMounts.push({ name: "data", mountPath: spec.dataVolume.mountPath });
     }
@@ -140,14 +155,41 @@ export function auxDeploymentSpec(args: {
     const httpGet = { path: spec.healthPath, port: "http" };
     // Ready (Service endpoints) only once it can answer: Prometheus is alive during its WAL replay.
     const readyGet = { path: spec.readyPath ?? spec.healthPath, port: "http" };
+    const containerArgs = peers ? peers.args(args.peersHost as string, "$(POD_IP)") : spec.args;
+    const ports: k8s.types.input.core.v1.ContainerPort[] = [
+        { name: "http", containerPort: spec.port, protocol: "TCP" },
+        ...(peers
+            ? [
+                  { name: "peer-tcp", containerPort: peers.port, protocol: "TCP" },
+                  { name: "peer-udp", containerPort: peers.port, protocol: "UDP" },
+              ]
+            : []),
+    ];
     return {
-        replicas: 1,
+        replicas: peers ? peers.replicas : 1,
         revisionHistoryLimit: 3,
-        strategy: spec.dataVolume ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        // A peer group has no shared volume: replace one replica at a time, the others keep serving.
+        strategy: peers
+            ? { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }
+            : spec.dataVolume
+              ? { type: "Recreate" }
+              : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         selector: { matchLabels: selector },
         template: {
             metadata: { labels: auxPodLabels(spec, args.labels, args.clientOf) },
             spec: {
+                // Replicas on different nodes and zones where the cluster has them (preferred, not
+                // required: a one-node dev cluster still schedules both).
+                ...(peers
+                    ? {
+                          topologySpreadConstraints: ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey) => ({
+                              maxSkew: 1,
+                              topologyKey,
+                              whenUnsatisfiable: "ScheduleAnyway",
+                              labelSelector: { matchLabels: selector },
+                          })),
+                      }
+                    : {}),
                 serviceAccountName: spec.name,
                 automountServiceAccountToken: false,
                 enableServiceLinks: false,
@@ -164,8 +206,8 @@ export function auxDeploymentSpec(args: {
                     {
                         name: spec.name,
                         image: spec.image,
-                        args: spec.args ? [...spec.args] : undefined,
-                        ports: [{ name: "http", containerPort: spec.port, protocol: "TCP" }],
+                        args: containerArgs ? [...containerArgs] : undefined,
+                        ports,
                         env: env.length > 0 ? env : undefined,
                         // Generous start-up (e.g. Prometheus replaying its WAL) before liveness counts.
                         startupProbe: { httpGet, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 },
@@ -266,7 +308,7 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
     }
 
     let claim: k8s.core.v1.PersistentVolumeClaim | undefined;
-    if (spec.dataVolume) {
+    if (spec.dataVolume && !spec.peers) {
         claim = new k8s.core.v1.PersistentVolumeClaim(
             `${logical}-data`,
             {
@@ -299,10 +341,26 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
                 configMapName: configMap?.metadata.name,
                 secretName: secret?.metadata.name,
                 claimName: claim?.metadata.name,
+                peersHost: spec.peers ? serviceFqdn(auxPeersServiceName(spec), ctx.namespaceName) : undefined,
             }),
         },
         opts,
     );
+
+    let replicas: AuxService["replicas"];
+    if (spec.peers) {
+        const peers = new k8s.core.v1.Service(
+            `${logical}-peers`,
+            { metadata: meta(auxPeersServiceName(spec)), spec: auxPeersServiceSpec(spec) },
+            { ...opts, dependsOn: [deployment] },
+        );
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${logical}-pdb`,
+            { metadata: meta(spec.name), spec: { maxUnavailable: 1, selector: { matchLabels: auxSelectorLabels(spec) } } },
+            opts,
+        );
+        replicas = { dnsName: peers.metadata.name.apply((svc) => serviceFqdn(svc, ctx.namespaceName)), port: spec.port };
+    }
 
     const service = new k8s.core.v1.Service(
         `${logical}-svc`,
@@ -324,6 +382,7 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
         podLabels: auxSelectorLabels(spec),
         egressTo: auxEgressTargets(spec, ctx.placedBefore ?? [], ctx.scrapeTarget),
         externalPorts: spec.egressPorts,
+        peerPort: spec.peers?.port,
         labels,
     });
     new k8s.networking.v1.NetworkPolicy(`${logical}-netpol`, { metadata: { ...policy.metadata, namespace: ctx.namespace }, spec: policy.spec }, opts);
@@ -331,5 +390,32 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
     return {
         internalUrl: service.metadata.name.apply((svc) => auxInternalUrl(ctx.namespaceName, svc, spec.port)),
         operatorUrl: service.metadata.name.apply((svc) => portForwardInstructions(ctx.namespaceName, svc, spec.port, spec.operatorPort)),
+        ...(replicas ? { replicas } : {}),
+    };
+}
+
+/** Name of the headless Service of a peer group's replicas. */
+export function auxPeersServiceName(spec: Pick<AuxServiceSpec, "name">): string {
+    return `${spec.name}-peers`;
+}
+
+/**
+ * The headless Service of a peer group: its name resolves to every replica, ready or not (a
+ * starting replica must be found by its peers before it can become ready). Prometheus also finds
+ * each Alertmanager through it.
+ */
+export function auxPeersServiceSpec(spec: AuxServiceSpec): k8s.types.input.core.v1.ServiceSpec {
+    if (!spec.peers) {
+        throw new Error(`aux service ${spec.name} has no peers`);
+    }
+    return {
+        clusterIP: "None",
+        publishNotReadyAddresses: true,
+        selector: auxSelectorLabels(spec),
+        ports: [
+            { name: "http", port: spec.port, targetPort: "http", protocol: "TCP" },
+            { name: "peer-tcp", port: spec.peers.port, targetPort: "peer-tcp", protocol: "TCP" },
+            { name: "peer-udp", port: spec.peers.port, targetPort: "peer-udp", protocol: "UDP" },
+        ],
     };
 }

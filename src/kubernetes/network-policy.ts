@@ -117,14 +117,22 @@ export function auxNetworkPolicy(args: {
     egressTo?: readonly EgressTarget[];
     /** TCP ports it may reach outside the cluster (public addresses only). @default [] */
     externalPorts?: readonly number[];
+    /** The peer protocol's port (TCP and UDP) when it runs as a peer group: open between its own pods only. */
+    peerPort?: number;
     labels?: Record<string, string>;
 }): NetworkPolicyManifest {
     const external = [...new Set(args.externalPorts ?? [])].sort((a, b) => a - b);
+    const self = [{ podSelector: { matchLabels: args.podLabels } }];
+    const peerPorts = args.peerPort === undefined ? [] : [tcp(args.peerPort), { protocol: "UDP", port: args.peerPort }];
     return manifest(args.name, args.namespace, args.labels, {
         podSelector: { matchLabels: args.podLabels },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{ from: [{ podSelector: { matchLabels: { [auxClientLabel(args.name)]: "true" } } }], ports: [tcp(args.port)] }],
+        ingress: [
+            { from: [{ podSelector: { matchLabels: { [auxClientLabel(args.name)]: "true" } } }], ports: [tcp(args.port)] },
+            ...(peerPorts.length > 0 ? [{ from: self, ports: peerPorts }] : []),
+        ],
         egress: [
+            ...(peerPorts.length > 0 ? [{ to: self, ports: peerPorts }] : []),
             ...(args.egressTo ?? []).map((target) => ({ to: [{ podSelector: { matchLabels: { ...target.podLabels } } }], ports: [tcp(target.port)] })),
             // Internet services (Alertmanager's receivers): any public address, no private range.
             ...(external.length > 0

@@ -213,11 +213,45 @@ export function alertmanagerArgs(
     paths: { readonly configFile: string; readonly dataDir: string } = ALERTMANAGER_PATHS,
     listenAddress = `:${ALERTMANAGER_PORT}`,
 ): string[] {
+    return [...commonArgs(paths, listenAddress), "--cluster.listen-address="];
+}
+
+/** Port of Alertmanager's peer protocol (memberlist gossip, TCP and UDP). */
+export const ALERTMANAGER_GOSSIP_PORT = 9094;
+
+/**
+ * A replica of an Alertmanager peer group: it gossips on {@link ALERTMANAGER_GOSSIP_PORT}, joins
+ * every address `peersHost` resolves to (Alertmanager re-resolves the name while running, so
+ * replaced replicas rejoin), and advertises `ownAddress` to the others. Alerts themselves are not
+ * gossiped: Prometheus sends each alert to every replica, and the replicas agree through the
+ * notification log which one sends the notification (the others hold back by their position in
+ * the group times `--cluster.peer-timeout`).
+ */
+export function alertmanagerPeerArgs(
+    peersHost: string,
+    ownAddress: string,
+    opts: {
+        readonly paths?: { readonly configFile: string; readonly dataDir: string };
+        readonly listenAddress?: string;
+        readonly gossipPort?: number;
+        /** Address the gossip listener binds (a local test binds each replica to its own loopback address). */
+        readonly gossipListenHost?: string;
+    } = {},
+): string[] {
+    const gossipPort = opts.gossipPort ?? ALERTMANAGER_GOSSIP_PORT;
+    return [
+        ...commonArgs(opts.paths ?? ALERTMANAGER_PATHS, opts.listenAddress ?? `:${ALERTMANAGER_PORT}`),
+        `--cluster.listen-address=${opts.gossipListenHost ?? "0.0.0.0"}:${gossipPort}`,
+        `--cluster.advertise-address=${ownAddress}:${gossipPort}`,
+        `--cluster.peer=${peersHost}:${gossipPort}`,
+    ];
+}
+
+function commonArgs(paths: { readonly configFile: string; readonly dataDir: string }, listenAddress: string): string[] {
     return [
         `--config.file=${paths.configFile}`,
         `--storage.path=${paths.dataDir}`,
         `--web.listen-address=${listenAddress}`,
-        "--cluster.listen-address=",
         // Silences and the notification log: kept 5 days past their end.
         "--data.retention=120h",
     ];

@@ -19,6 +19,8 @@ export interface ArtifactsInput {
     readonly externalLabels?: Readonly<Record<string, string>>;
     /** Where Prometheus sends alerts (Alertmanager's internal URL). */
     readonly alertmanagerUrl?: string;
+    /** Alertmanager's replicas when it runs as a peer group: Prometheus sends to each. */
+    readonly alertmanagerReplicas?: { readonly dnsName: string; readonly port: number };
 }
 
 export interface MonitoringArtifacts {

@@ -18,7 +18,17 @@ import type { AlertingConfig, AppSettings, MonitoringSettings, Slot } from "../c
 import { SLOTS, receiverCredential } from "../config";
 import { PROMETHEUS_FILE_PATHS, grafanaEnvironment, grafanaStaticFiles, prometheusFiles } from "./artifacts";
 import { GRAFANA_PATHS, GRAFANA_PORT, datasourcesYml } from "./grafana";
-import { ALERTMANAGER_PATHS, ALERTMANAGER_PORT, alertmanagerArgs, alertmanagerYml, credentialFiles, hasReceivers, receiverPorts } from "./alertmanager";
+import {
+    ALERTMANAGER_GOSSIP_PORT,
+    ALERTMANAGER_PATHS,
+    ALERTMANAGER_PORT,
+    alertmanagerArgs,
+    alertmanagerPeerArgs,
+    alertmanagerYml,
+    credentialFiles,
+    hasReceivers,
+    receiverPorts,
+} from "./alertmanager";
 import { ALERTMANAGER_IMAGE, GRAFANA_IMAGE, PROMETHEUS_IMAGE, throughMirror } from "./images";
 import { PROMETHEUS_PATHS, PROMETHEUS_PORT, prometheusArgs } from "./prometheus";
 
@@ -53,6 +63,11 @@ const GRAFANA_RESOURCES = { cpu: 0.5, memoryMiB: 1024 } as const;
 const ALERTMANAGER_RESOURCES = { cpu: 0.25, memoryMiB: 512 } as const;
 /** Alertmanager's silences and notification log: kilobytes; 1 GiB is the smallest volume anywhere. */
 const ALERTMANAGER_DATA_GIB = 1;
+/**
+ * Alertmanager replicas where the platform can run a peer group (Kubernetes): one node or pod can
+ * go (a node upgrade, an eviction) without alerts going unsent or silences being lost.
+ */
+const ALERTMANAGER_REPLICAS = 2;
 /** Grafana's SQLite database (users, sessions, UI-made dashboards). */
 const GRAFANA_DATA_GIB = 5;
 
@@ -106,15 +121,28 @@ export class Monitoring extends pulumi.ComponentResource {
                 resources: ALERTMANAGER_RESOURCES,
                 runAsUser: ALERTMANAGER_UID,
                 operatorPort: ALERTMANAGER_PORT,
+                peers: {
+                    replicas: ALERTMANAGER_REPLICAS,
+                    port: ALERTMANAGER_GOSSIP_PORT,
+                    args: (peersHost, ownAddress) => alertmanagerPeerArgs(peersHost, ownAddress),
+                },
             },
             this,
         );
 
         // Discovery may carry values known only once the target exists (an ECS cluster's ARN).
+        const replicas = this.alertmanager.replicas;
         const prometheusConfig = pulumi
-            .all([slotDiscovery(args.cluster), this.alertmanager.internalUrl])
-            .apply(([discovery, alertmanagerUrl]) =>
-                prometheusFiles({ settings: args.settings, app: args.app, discovery, externalLabels, alertmanagerUrl }),
+            .all([slotDiscovery(args.cluster), this.alertmanager.internalUrl, replicas?.dnsName])
+            .apply(([discovery, alertmanagerUrl, replicasDns]) =>
+                prometheusFiles({
+                    settings: args.settings,
+                    app: args.app,
+                    discovery,
+                    externalLabels,
+                    alertmanagerUrl,
+                    ...(replicas && replicasDns !== undefined ? { alertmanagerReplicas: { dnsName: replicasDns, port: replicas.port } } : {}),
+                }),
             );
 
         this.adminPassword = pulumi.secret(args.adminPassword ?? this.generatedPassword(name));

@@ -48,6 +48,11 @@ export interface PrometheusConfigInput {
     readonly externalLabels?: Readonly<Record<string, string>>;
     /** Where Alertmanager listens (its `AuxService.internalUrl`); no `alerting` block without it. */
     readonly alertmanagerUrl?: string;
+    /**
+     * When Alertmanager runs as a peer group (`AuxService.replicas`): a DNS name with one A record
+     * per replica. Alerts then go to every replica rather than to one behind the Service address.
+     */
+    readonly alertmanagerReplicas?: { readonly dnsName: string; readonly port: number };
 }
 
 /** A relabel rule in Prometheus's own field names. */
@@ -75,7 +80,8 @@ export interface PrometheusConfig {
             readonly path_prefix?: string;
             readonly api_version: "v2";
             readonly timeout: string;
-            readonly static_configs: readonly { readonly targets: readonly string[] }[];
+            readonly static_configs?: readonly { readonly targets: readonly string[] }[];
+            readonly dns_sd_configs?: readonly { readonly names: readonly string[]; readonly type: "A"; readonly port: number; readonly refresh_interval: string }[];
         }[];
     };
     readonly scrape_configs: readonly ScrapeConfig[];
@@ -193,6 +199,25 @@ export function alertingBlock(url: string): NonNullable<PrometheusConfig["alerti
     };
 }
 
+/**
+ * The `alerting` block sending every alert to each replica of an Alertmanager peer group, found
+ * through a DNS name with one A record per replica (Prometheus must reach every replica: the group
+ * shares silences and who-notified, not the alerts).
+ */
+export function peerAlertingBlock(replicas: { readonly dnsName: string; readonly port: number }): NonNullable<PrometheusConfig["alerting"]> {
+    return {
+        alertmanagers: [
+            {
+                scheme: "http",
+                api_version: "v2",
+                timeout: "10s",
+                // A replaced replica has a new address: re-resolve well within Prometheus's 1 min resend.
+                dns_sd_configs: [{ names: [replicas.dnsName], type: "A", port: replicas.port, refresh_interval: "15s" }],
+            },
+        ],
+    };
+}
+
 /** The whole prometheus.yml as an object. */
 export function prometheusConfig(input: PrometheusConfigInput): PrometheusConfig {
     const interval = input.settings.scrapeIntervalSeconds;
@@ -205,7 +230,11 @@ export function prometheusConfig(input: PrometheusConfigInput): PrometheusConfig
             ...(input.externalLabels && Object.keys(input.externalLabels).length > 0 ? { external_labels: { ...input.externalLabels } } : {}),
         },
         rule_files: [PROMETHEUS_PATHS.rulesFile],
-        ...(input.alertmanagerUrl !== undefined ? { alerting: alertingBlock(input.alertmanagerUrl) } : {}),
+        ...(input.alertmanagerReplicas !== undefined
+            ? { alerting: peerAlertingBlock(input.alertmanagerReplicas) }
+            : input.alertmanagerUrl !== undefined
+              ? { alerting: alertingBlock(input.alertmanagerUrl) }
+              : {}),
         scrape_configs: [
             apfaScrapeConfig(input),
             { job_name: PROMETHEUS_JOB, static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
