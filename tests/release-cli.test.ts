@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { parseReleaseArgs, UsageError } from "../tools/release/args";
+import { HelpRequested, parseReleaseArgs, UsageError } from "../tools/release/args";
 import { prometheusUrlFromOutputs } from "../tools/release/metric-source";
 import { StackFileDriver } from "../tools/release/stack-file-driver";
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
@@ -92,11 +92,31 @@ describe("release command line", () => {
         const result = runCli(["start", "--stack", "dev", "--env", "APFA_ERROR_RATIO=0.2", "--dry-run"]);
         assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
         assert.match(result.stderr, /planning from Pulumi\.dev\.yaml, without stack outputs/);
-        assert.match(result.stdout, /Release plan for stack dev \(docker\) — dry run, nothing is changed/);
+        assert.match(result.stdout, /Release plan for stack dev \(docker, bluegreen\) — dry run, nothing is changed/);
         assert.match(result.stdout, /green\.env \+= APFA_ERROR_RATIO=0\.2/);
         assert.match(result.stdout, /config previewWeight=10 \(step 1\/3\) → pulumi up: blue 90 % \/ green 10 %/);
         assert.equal(fs.readFileSync(stackFile, "utf8"), before);
         assert.equal(fs.existsSync(path.join(PROJECT_ROOT, ".releases", "dev")), releasesBefore);
+    });
+
+    // Two processes (each costs seconds); the other spellings are parser tests below.
+    for (const argv of [["--help"], ["rollback", "--stack", "dev", "-h"]]) {
+        it(`${argv.join(" ")} prints the usage on stdout and exits 0`, function () {
+            this.timeout(60_000);
+            const result = runCli(argv);
+            assert.equal(result.status, 0, result.stderr);
+            assert.match(result.stdout, /^usage: npm run release -- <command> --stack <stack> \[options\]/);
+            assert.match(result.stdout, /exit codes: 0 done · 1 rolled back · 2 usage · 3 refused · 4 needs an operator/);
+            assert.equal(result.stderr, "");
+        });
+    }
+
+    it("-h, --help and the command help are help requests anywhere on the line; a value \"help\" is a value; no arguments is a usage error", () => {
+        for (const argv of [["-h"], ["help"], ["start", "--stack", "dev", "--help"], ["status", "-h", "--stack", "dev"]]) {
+            assert.throws(() => parseReleaseArgs(argv), (err: unknown) => err instanceof HelpRequested && !(err instanceof UsageError), argv.join(" "));
+        }
+        assert.equal(parseReleaseArgs(["rollback", "--stack", "dev", "--reason", "help"]).reason, "help");
+        assert.throws(() => parseReleaseArgs([]), (err: unknown) => err instanceof UsageError && /^usage: npm run release/.test(err.message));
     });
 
     it("a usage error exits 2 with the usage text", function () {

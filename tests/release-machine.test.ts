@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 
 import { ConfigError, type ReleaseState } from "../src/config";
 import { contextFromValues, loadContext } from "../tools/release/context";
-import { MemoryEventLog } from "../tools/release/events";
+import { MemoryEventLog, type ReleaseEvent } from "../tools/release/events";
 import { EXIT, ReleaseMachine } from "../tools/release/machine";
 import { deploysDifferently } from "../tools/release/state";
 import { FakeClock, FakeReplicas, FakeStack, LinesReporter, ScriptedMetrics, TRAFFIC_URN, type StackOp } from "./fixtures/release/fakes";
@@ -363,7 +363,7 @@ describe("release state machine (fake stack, fake clock)", () => {
     });
 
     it("not enough traffic to judge: holds past the bake, then rolls back (the default) after maxHoldMinutes", async () => {
-        const s = scenario({ rollout: { steps: [10, 100], bakeMinutes: 5, analysis: { maxHoldMinutes: 5 } } });
+        const s = scenario({ rollout: { steps: [10, 100], bakeMinutes: 5, analysis: { maxHoldMinutes: 5, maxWindowSeconds: 60 } } });
         s.metrics.requestsPerWindow = 100; // 10 requests on green per window: below minRequests 50
         assert.equal(await s.machine().start({ image: NEW }), EXIT.rolledBack);
         const reason = s.stack.current().progress?.reason ?? "";
@@ -373,7 +373,7 @@ describe("release state machine (fake stack, fake clock)", () => {
     });
 
     it("with onInconclusive: pause, an undecided step pauses for an operator (exit 4) and resume picks it up", async () => {
-        const s = scenario({ rollout: { steps: [10, 100], bakeMinutes: 5, analysis: { maxHoldMinutes: 5, onInconclusive: "pause" } } });
+        const s = scenario({ rollout: { steps: [10, 100], bakeMinutes: 5, analysis: { maxHoldMinutes: 5, onInconclusive: "pause", maxWindowSeconds: 60 } } });
         s.metrics.requestsPerWindow = 100;
         assert.equal(await s.machine().start({ image: NEW }), EXIT.needsOperator);
         assert.equal(s.stack.current().progress?.paused, true);
@@ -482,7 +482,7 @@ describe("release state machine (fake stack, fake clock)", () => {
         await s.machine().start({ image: NEW });
         const types = new Set(s.events.events.map((e) => e.type));
         for (const t of ["start", "config", "up", "healthy", "analysis", "promoted"]) {
-            assert.ok(types.has(t), `event ${t}`);
+            assert.ok(types.has(t as ReleaseEvent["type"]), `event ${t}`);
         }
         assert.ok(s.events.events.every((e) => e.release === "20260726-100000-green" && e.stack === "dev"));
     });

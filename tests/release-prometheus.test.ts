@@ -12,6 +12,11 @@
  * Two jobs scrape the same healthy blue app: `apfa` pairs it with a green app at
  * APFA_ERROR_RATIO=0.2, `apfa-healthy` with a healthy green app, so both verdicts come from one
  * Prometheus in one traffic run.
+ *
+ * A 5 % canary step, twice: `apfa-canary-quiet` pairs the same blue (400 requests) with a failing
+ * green that got 21 (5 % of 421: below the 50-request minimum, so the gate holds), and
+ * `apfa-canary` pairs a blue with 1140 requests and a failing green with 60 (5 % of 1200: judged,
+ * rolled back).
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -37,7 +42,8 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
     let dir: string | undefined;
     let prometheus: RunningProcess;
     let prometheusUrl: string;
-    const apps: Record<"blue" | "greenBad" | "greenGood", { base: string; port: number; metricsPort: number; proc: RunningProcess }> = {} as never;
+    type AppName = "blue" | "greenBad" | "greenGood" | "canaryBlue" | "canaryGreen" | "quietGreen";
+    const apps: Record<AppName, { base: string; port: number; metricsPort: number; proc: RunningProcess }> = {} as never;
 
     async function send(base: string, n: number, concurrency = 5): Promise<Record<number, number>> {
         const codes: Record<number, number> = {};
@@ -60,12 +66,13 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
         const prometheusBin = requireTool(this, "prometheus");
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-release-prometheus-"));
 
-        const ratios = { blue: "0", greenBad: "0.2", greenGood: "0" } as const;
-        for (const name of ["blue", "greenBad", "greenGood"] as const) {
+        const ratios = { blue: "0", greenBad: "0.2", greenGood: "0", canaryBlue: "0", canaryGreen: "0.2", quietGreen: "0.2" } as const;
+        for (const name of Object.keys(ratios) as AppName[]) {
+            const slot = name === "blue" || name === "canaryBlue" ? "blue" : "green";
             apps[name] = await startReferenceApp(procs, `app-${name}`, {
-                SLOT: name === "blue" ? "blue" : "green",
+                SLOT: slot,
                 APFA_ERROR_RATIO: ratios[name],
-                APP_VERSION: name === "blue" ? "1.0.0" : "2.0.0",
+                APP_VERSION: slot === "blue" ? "1.0.0" : "2.0.0",
             });
             // Create the 200 (and 500) series before the first scrape, so increase() counts every later request.
             await send(apps[name].base, 5, 1);
@@ -78,6 +85,8 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
             scrape_configs: [
                 { job_name: "apfa", metrics_path: "/metrics", static_configs: [target("blue", "blue"), target("greenBad", "green")] },
                 { job_name: "apfa-healthy", metrics_path: "/metrics", static_configs: [target("blue", "blue"), target("greenGood", "green")] },
+                { job_name: "apfa-canary", metrics_path: "/metrics", static_configs: [target("canaryBlue", "blue"), target("canaryGreen", "green")] },
+                { job_name: "apfa-canary-quiet", metrics_path: "/metrics", static_configs: [target("blue", "blue"), target("quietGreen", "green")] },
             ],
         };
         const configFile = path.join(work, "prometheus.yml");
@@ -97,7 +106,7 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
             "two scrapes of every target",
             async () => {
                 const ready = await probe.query(
-                    'min(count_over_time(up{job=~"apfa|apfa-healthy"}[1m])) >= 2 and count(up{job=~"apfa|apfa-healthy"} == 1) == 4',
+                    'min(count_over_time(up{job=~"apfa.*"}[1m])) >= 2 and count(up{job=~"apfa.*"} == 1) == 8',
                     new Date(),
                 );
                 return ready.length === 1;
@@ -106,10 +115,21 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
         );
 
         // Traffic, as a 50 % step would see it: the same number of requests to each slot.
-        const [blue, bad, good] = await Promise.all([send(apps.blue.base, 400), send(apps.greenBad.base, 400), send(apps.greenGood.base, 400)]);
+        const [blue, bad, good, canaryBlue, canaryGreen, quietGreen] = await Promise.all([
+            send(apps.blue.base, 400),
+            send(apps.greenBad.base, 400),
+            send(apps.greenGood.base, 400),
+            // A 5 % step: the service's 1200 requests split 95/5, and a quieter 421 split the same way.
+            send(apps.canaryBlue.base, 1140),
+            send(apps.canaryGreen.base, 60, 1),
+            send(apps.quietGreen.base, 21, 1),
+        ]);
         assert.deepEqual(blue, { 200: 400 });
         assert.deepEqual(bad, { 200: 320, 500: 80 }, "the reference app fails exactly every 5th request at 0.2");
         assert.deepEqual(good, { 200: 400 });
+        assert.deepEqual(canaryBlue, { 200: 1140 });
+        assert.deepEqual(canaryGreen, { 200: 48, 500: 12 });
+        assert.deepEqual(quietGreen, { 200: 17, 500: 4 });
         // Fix the sampling instant now, while the traffic is seconds old.
         await trafficScrapedAt();
     });
@@ -135,9 +155,16 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
             "the traffic scraped (both jobs)",
             async () => {
                 const at = new Date();
-                for (const job of ["apfa", "apfa-healthy"]) {
+                // Each job's traffic, less a little for increase()'s extrapolation at the window's edges.
+                const least: Record<string, [number, number]> = {
+                    apfa: [380, 380],
+                    "apfa-healthy": [380, 380],
+                    "apfa-canary": [1100, 57],
+                    "apfa-canary-quiet": [380, 20],
+                };
+                for (const [job, [blue, green]] of Object.entries(least)) {
                     const samples = await source(job).sample(WINDOW_SECONDS, at);
-                    if (samples.blue.requests < 380 || samples.green.requests < 380) {
+                    if (samples.blue.requests < blue || samples.green.requests < green) {
                         return undefined;
                     }
                 }
@@ -176,6 +203,34 @@ describe("release gate on a real Prometheus scraping the reference app as blue a
         const samples = await settledSample("apfa-healthy");
         const verdict = analyse({ candidate: samples.green, baseline: samples.blue }, THRESHOLDS);
         assert.equal(verdict.decision, "continue", verdict.reasons.join("\n"));
+    });
+
+    it("a 5 % canary step with 21 of 421 requests: below the 50-request minimum, the gate holds and says why", async () => {
+        const samples = await settledSample("apfa-canary-quiet");
+        // increase() extrapolates towards the window's edges, so a few more than the 21 sent may show; far below 50 either way.
+        assert.ok(samples.green.requests >= 20 && samples.green.requests < 50, `green ${samples.green.requests} requests`);
+        const verdict = analyse({ candidate: samples.green, baseline: samples.blue }, THRESHOLDS);
+        assert.equal(verdict.decision, "hold", verdict.reasons.join("\n"));
+        assert.match(verdict.reasons[0], /^\d\d requests on the new slot in the window; at least 50 are needed to judge it$/);
+    });
+
+    it("a 5 % canary step with 60 of 1200 requests (12 failing): judged, and rolled back", async () => {
+        const samples = await settledSample("apfa-canary");
+        assert.ok(samples.green.requests >= 50, `green ${samples.green.requests} requests: enough to judge`);
+        const verdict = analyse({ candidate: samples.green, baseline: samples.blue }, THRESHOLDS);
+        assert.equal(verdict.decision, "rollback", verdict.reasons.join("\n"));
+        // 12 of 60 sent failed; increase() may extrapolate both counts by about the same factor.
+        assert.match(verdict.reasons[0], /error ratio (1[89]|2[012])\.\d\d % \(\d+\/\d+, lower bound 1\d\.\d\d %\) above the limit 1\.00 %/);
+    });
+
+    it("the widened window (the step's 10 minutes) is valid PromQL and counts the same step's requests", async () => {
+        const at = await trafficScrapedAt();
+        const narrow = await source("apfa-canary").sample(WINDOW_SECONDS, at);
+        const wide = await source("apfa-canary").sample(600, at);
+        for (const slot of ["blue", "green"] as const) {
+            assert.ok(Math.abs(wide[slot].requests - narrow[slot].requests) <= narrow[slot].requests * 0.1, `${slot}: ${wide[slot].requests} vs ${narrow[slot].requests}`);
+        }
+        assert.equal(analyse({ candidate: wide.green, baseline: wide.blue }, THRESHOLDS).decision, "rollback");
     });
 
     it("the health check counts the replicas up, and a stopped replica as down", async () => {

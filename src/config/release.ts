@@ -37,6 +37,25 @@ export const RELEASE_PHASES = ["deploying", "shifting", "promoted", "completed",
 export type ReleasePhase = (typeof RELEASE_PHASES)[number];
 const isoTime = z.iso.datetime({ offset: true });
 
+/** A Pulumi stack name as the release tool accepts it in a wave (`--stacks`). */
+export const STACK_NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * The wave a release belongs to: one release per region stack, one region at a time, in this
+ * order (`npm run release -- start --stacks a,b`). Every region's release records the whole wave,
+ * so `status` and `resume` over the same `--stacks` find it from any region.
+ */
+const waveRecordSchema = z.strictObject({
+    /** The wave's id: the release id of its first region. */
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "expected a release id such as 20260726-101500-green"),
+    /** The region stacks in release order. */
+    stacks: z.array(z.string().regex(STACK_NAME, "expected a stack name")).min(1).max(20),
+    /** This stack's position in `stacks`. */
+    index: z.number().int().min(0).max(19),
+    /** The `--env` overrides of the wave (applied to the new slot in every region). @default {} */
+    env: envMap.default({}),
+});
+
 /** The release in progress (or the last one), recorded by the release tool. Targets ignore it. */
 const releaseProgressSchema = z.strictObject({
     /** Release id, e.g. "20260726-101500-green". */
@@ -73,6 +92,8 @@ const releaseProgressSchema = z.strictObject({
             reasons: z.array(z.string().max(400)).max(12),
         })
         .optional(),
+    /** Set when the release is one region of a wave across region stacks. */
+    wave: waveRecordSchema.optional(),
     /** The process driving the release, refreshed every analysis; a stale heartbeat means it is gone. */
     driver: z.strictObject({ host: z.string().max(255), pid: z.number().int().min(0), heartbeatAt: isoTime }).optional(),
 });
@@ -115,6 +136,13 @@ const rolloutAnalysisSchema = z.strictObject({
     windowSeconds: z.number().int().min(10).max(3600).default(60),
     /** Fewest new-slot requests in the window before judging it; fewer means "hold". @default 50 */
     minRequests: z.number().int().min(1).max(1_000_000).default(50),
+    /**
+     * Longest window, in seconds, the analysis widens to when the new slot had fewer than
+     * minRequests in windowSeconds (a small canary step on a quiet service): it then judges the
+     * step's requests since the step began, up to this long, instead of holding until the step is
+     * inconclusive. A value at or below windowSeconds turns widening off. @default 600
+     */
+    maxWindowSeconds: z.number().int().min(10).max(3600).default(600),
     /** Highest 5xx ratio of the new slot (0.01 = 1 %), judged on its one-sided 95 % lower bound. @default 0.01 */
     maxErrorRatio: z.number().min(0).max(1).default(0.01),
     /** The new slot's error ratio may reach the old slot's times this factor, plus errorRatioMargin. @default 2 */
@@ -135,32 +163,64 @@ const rolloutAnalysisSchema = z.strictObject({
     onInconclusive: z.enum(["rollback", "pause"]).default("rollback"),
 });
 
+/** How traffic moves to the new slot: a few big blue/green steps, or small canary steps first. */
+export const ROLLOUT_STRATEGIES = ["bluegreen", "canary"] as const;
+export type RolloutStrategy = (typeof ROLLOUT_STRATEGIES)[number];
+
+/**
+ * The steps and bake of each strategy when `apfa:rollout` sets none. Both strategies use the same
+ * two slots, the same gate and the same one-resource rollback; canary exposes fewer users first
+ * (5 %) and bakes each step for less time, since a small step bounds the damage of a bad release
+ * and the gate (with its widening window) still needs the first step's longer bake to gather
+ * requests at 5 %.
+ */
+export const STRATEGY_DEFAULTS: Readonly<Record<RolloutStrategy, { readonly steps: readonly z.input<typeof rolloutStepSchema>[]; readonly bakeMinutes: number }>> = {
+    bluegreen: { steps: [10, 50, 100], bakeMinutes: 15 },
+    canary: { steps: [{ weight: 5, bakeMinutes: 10 }, 25, 50, 100], bakeMinutes: 5 },
+};
+
 /** The rollout policy of `npm run release` (read by the release tool only; the program ignores it). */
-export const rolloutSchema = z.strictObject({
-    /** The new slot's traffic percent per step, rising, ending at 100. @default [10, 50, 100] */
-    steps: z
-        .array(rolloutStepSchema)
-        .min(1)
-        .max(20)
-        .default([10, 50, 100])
-        .refine((steps) => steps.every((s, i) => i === 0 || weightOf(s) > weightOf(steps[i - 1])), "steps must rise")
-        .refine((steps) => steps.length === 0 || weightOf(steps[steps.length - 1]) === 100, "the last step must be 100"),
-    /** Bake time of every step that does not set its own, in minutes. @default 15 */
-    bakeMinutes: z.number().min(0).max(1440).default(15),
-    /** Longest wait for the new slot's replicas to be up once it is deployed, in minutes. @default 10 */
-    healthTimeoutMinutes: z.number().min(0.5).max(120).default(10),
-    /** How long the old slot keeps running after promotion, for an instant rollback, in minutes. @default 60 */
-    rollbackWindowMinutes: z.number().min(0).max(10080).default(60),
-    /** Metrics for the analysis: the stack's Prometheus, or CloudWatch target-group metrics (aws only). @default "prometheus" */
-    metricsSource: z.enum(["prometheus", "cloudwatch"]).default("prometheus"),
-    analysis: rolloutAnalysisSchema.prefault({}),
-});
+export const rolloutSchema = z
+    .strictObject({
+        /**
+         * "bluegreen": 10 → 50 → 100 with a 15-minute bake each; "canary": 5 % for 10 minutes, then
+         * 25 → 50 → 100 with 5 minutes each. Explicit `steps` and `bakeMinutes` override either.
+         * @default "bluegreen"
+         */
+        strategy: z.enum(ROLLOUT_STRATEGIES).default("bluegreen"),
+        /** The new slot's traffic percent per step, rising, ending at 100. @default the strategy's ([10, 50, 100] for bluegreen) */
+        steps: z
+            .array(rolloutStepSchema)
+            .min(1)
+            .max(20)
+            .refine((steps) => steps.every((s, i) => i === 0 || weightOf(s) > weightOf(steps[i - 1])), "steps must rise")
+            .refine((steps) => steps.length === 0 || weightOf(steps[steps.length - 1]) === 100, "the last step must be 100")
+            .optional(),
+        /** Bake time of every step that does not set its own, in minutes. @default the strategy's (15 for bluegreen, 5 for canary) */
+        bakeMinutes: z.number().min(0).max(1440).optional(),
+        /** Longest wait for the new slot's replicas to be up once it is deployed, in minutes. @default 10 */
+        healthTimeoutMinutes: z.number().min(0.5).max(120).default(10),
+        /** How long the old slot keeps running after promotion, for an instant rollback, in minutes. @default 60 */
+        rollbackWindowMinutes: z.number().min(0).max(10080).default(60),
+        /** Metrics for the analysis: the stack's Prometheus, or CloudWatch target-group metrics (aws only). @default "prometheus" */
+        metricsSource: z.enum(["prometheus", "cloudwatch"]).default("prometheus"),
+        analysis: rolloutAnalysisSchema.prefault({}),
+    })
+    .transform((rollout) => {
+        const defaults = STRATEGY_DEFAULTS[rollout.strategy];
+        return {
+            ...rollout,
+            steps: rollout.steps ?? defaults.steps.map((step) => (typeof step === "number" ? step : { ...step })),
+            bakeMinutes: rollout.bakeMinutes ?? defaults.bakeMinutes,
+        };
+    });
 
 function weightOf(step: z.output<typeof rolloutStepSchema>): number {
     return typeof step === "number" ? step : step.weight;
 }
 
 export type ReleaseProgress = z.output<typeof releaseProgressSchema>;
+export type WaveRecord = z.output<typeof waveRecordSchema>;
 export type RolloutSettings = z.output<typeof rolloutSchema>;
 export type RolloutAnalysisSettings = z.output<typeof rolloutAnalysisSchema>;
 /** What may be written to `apfa:release` (defaults not yet applied). */

@@ -151,3 +151,40 @@ export function analyse(input: AnalysisInput, t: AnalysisThresholds): Verdict {
 function finiteOrZero(n: number): number {
     return Number.isFinite(n) && n > 0 ? n : 0;
 }
+
+/**
+ * The window the analysis widens to when the last `windowSeconds` held too few requests: whole
+ * windows since the step began (`stepAgeMs`), at most `maxWindowSeconds`. At most `windowSeconds`
+ * (no widening) while the step is younger than two windows or widening is off.
+ */
+export function widenedWindowSeconds(a: Pick<RolloutAnalysisSettings, "windowSeconds" | "maxWindowSeconds">, stepAgeMs: number): number {
+    const whole = Math.floor(Math.max(0, stepAgeMs) / 1000 / a.windowSeconds) * a.windowSeconds;
+    return Math.max(a.windowSeconds, Math.min(whole, a.maxWindowSeconds));
+}
+
+/** What a step of `weight` % can say at a steady `rps` requests per second to the service (pure; the plan and the README print it). */
+export interface StepTrafficOutlook {
+    /** Requests the new slot answers in one analysis window. */
+    readonly requestsPerWindow: number;
+    /** Windows of the step's traffic it takes to reach minRequests (Infinity without traffic). */
+    readonly windowsNeeded: number;
+    /** Seconds into the step until the gate can judge it (undefined: never, within maxWindowSeconds). */
+    readonly judgedAfterSeconds?: number;
+}
+
+export function stepTrafficOutlook(
+    a: Pick<RolloutAnalysisSettings, "windowSeconds" | "maxWindowSeconds" | "minRequests">,
+    rps: number,
+    weight: number,
+): StepTrafficOutlook {
+    const requestsPerWindow = (rps * weight * a.windowSeconds) / 100;
+    const windowsNeeded = requestsPerWindow > 0 ? Math.ceil(a.minRequests / requestsPerWindow) : Infinity;
+    const seconds = windowsNeeded * a.windowSeconds;
+    const reachable = windowsNeeded === 1 || seconds <= Math.max(a.windowSeconds, a.maxWindowSeconds);
+    return { requestsPerWindow, windowsNeeded, judgedAfterSeconds: reachable ? seconds : undefined };
+}
+
+/** The lowest steady traffic (requests per second to the service) at which a `weight` % step reaches minRequests within `seconds`. */
+export function minimumRps(a: Pick<RolloutAnalysisSettings, "minRequests">, weight: number, seconds: number): number {
+    return a.minRequests / ((weight / 100) * seconds);
+}

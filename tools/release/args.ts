@@ -1,12 +1,17 @@
 /**
  * Command line of `npm run release -- <command> --stack S [options]` (pure; tested).
  */
+import { STACK_NAME } from "../../src/config/release";
+
 export const COMMANDS = ["start", "status", "rollback", "pause", "resume", "promote"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface ReleaseArgs {
     readonly command: Command;
+    /** The stack (with --stacks: the first region). */
     readonly stack: string;
+    /** --stacks A,B,…: a wave over these region stacks, in this order. */
+    readonly stacks?: readonly string[];
     readonly image?: string;
     /** --env NAME=VALUE (repeatable); NAME= removes the variable from the new slot. */
     readonly env: Readonly<Record<string, string>>;
@@ -22,7 +27,17 @@ export interface ReleaseArgs {
 
 export class UsageError extends Error {}
 
+/** The command `help`, or `--help` / `-h` anywhere on the command line: print {@link USAGE} to stdout, exit 0. */
+export class HelpRequested extends Error {
+    constructor() {
+        super(USAGE);
+    }
+}
+
+const HELP_FLAGS = new Set(["--help", "-h"]);
+
 export const USAGE = `usage: npm run release -- <command> --stack <stack> [options]
+       npm run release -- <command> --stacks <stack>,<stack>,… [options]   (a wave, one region at a time)
 
 commands
   start     --image IMAGE [--env NAME=VALUE ...] [--dry-run]
@@ -36,6 +51,14 @@ commands
   resume    continue a paused or interrupted release from its recorded step
   promote   skip the remaining steps (during the rollback window: end it now)
 
+waves (--stacks A,B,… instead of --stack)
+  start     releases IMAGE to A, then B, … each to its end (steps, gates, rollback window) before the
+            next; a region that rolls back or stops ends the wave there (earlier regions keep the
+            new release, later ones are not touched)
+  status    every region's standing in the wave, then each region's status
+  resume    skips the completed regions, resumes the one in progress, starts the rest
+  rollback · pause · promote   act on the region whose release is in progress
+
 options
   --metrics prometheus|cloudwatch   metric source (default apfa:rollout.metricsSource)
   --prometheus-url URL              Prometheus HTTP API (default: the stack output prometheusUrl;
@@ -46,13 +69,17 @@ exit codes: 0 done · 1 rolled back · 2 usage · 3 refused · 4 needs an operat
 
 export function parseReleaseArgs(argv: readonly string[]): ReleaseArgs {
     const [command, ...rest] = argv;
-    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    if (command === "help" || argv.some((arg) => HELP_FLAGS.has(arg))) {
+        throw new HelpRequested();
+    }
+    if (command === undefined) {
         throw new UsageError(USAGE);
     }
     if (!(COMMANDS as readonly string[]).includes(command)) {
         throw new UsageError(`unknown command ${command}; one of ${COMMANDS.join(", ")}`);
     }
     let stack: string | undefined;
+    let stacks: string[] | undefined;
     let image: string | undefined;
     let metrics: ReleaseArgs["metrics"];
     let prometheusUrl: string | undefined;
@@ -74,6 +101,17 @@ export function parseReleaseArgs(argv: readonly string[]): ReleaseArgs {
             case "-s":
                 stack = value();
                 break;
+            case "--stacks": {
+                stacks = value().split(",").map((name) => name.trim());
+                const bad = stacks.filter((name) => !STACK_NAME.test(name));
+                if (bad.length > 0 || stacks.length === 0) {
+                    throw new UsageError(`--stacks expects stack names separated by commas, got ${JSON.stringify(stacks.join(","))}`);
+                }
+                if (new Set(stacks).size !== stacks.length) {
+                    throw new UsageError(`--stacks names a stack twice: ${stacks.join(",")}`);
+                }
+                break;
+            }
             case "--image":
                 image = value();
                 break;
@@ -116,6 +154,12 @@ export function parseReleaseArgs(argv: readonly string[]): ReleaseArgs {
                 throw new UsageError(`unknown argument ${arg}`);
         }
     }
+    if (stack && stacks) {
+        throw new UsageError("give --stack or --stacks, not both");
+    }
+    if (stacks) {
+        stack = stacks[0];
+    }
     if (!stack) {
         throw new UsageError("--stack is required");
     }
@@ -125,5 +169,5 @@ export function parseReleaseArgs(argv: readonly string[]): ReleaseArgs {
     if (reason !== undefined && command !== "rollback") {
         throw new UsageError("--reason belongs to rollback");
     }
-    return { command: command as Command, stack, image, env, dryRun, metrics, prometheusUrl, reason, verbose };
+    return { command: command as Command, stack, stacks, image, env, dryRun, metrics, prometheusUrl, reason, verbose };
 }

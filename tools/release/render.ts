@@ -3,6 +3,7 @@
  */
 import type { ReleaseProgress, ReleaseState, Slot } from "../../src/config";
 import { SLOTS } from "../../src/config";
+import { minimumRps } from "./analysis";
 import { formatDuration } from "./clock";
 import type { ReleaseContext } from "./context";
 import { describePhase, holdsStack, rolloutSteps } from "./state";
@@ -27,7 +28,7 @@ export function describePlan(context: ReleaseContext, current: ReleaseState, sta
         .filter(([k, v]) => current[from].env[k] !== v)
         .map(([k, v]) => `${k}=${v}`);
     const lines = [
-        `Release plan for stack ${context.stack} (${context.config.cloud}) — dry run, nothing is changed`,
+        `Release plan for stack ${context.stack} (${context.config.cloud}, ${context.rollout.strategy}) — dry run, nothing is changed`,
         `  now:  ${describeSlots(current)}`,
         `  new:  ${image} on ${to} (idle); ${from} keeps ${slotImage(current, from) ?? "the build context"} and all traffic until step 1`,
         "",
@@ -60,11 +61,29 @@ export function describePlan(context: ReleaseContext, current: ReleaseState, sta
             `${pct(a.maxErrorRatio)} or ${from}'s ×${a.errorRatioFactor} + ${pct(a.errorRatioMargin)}, or p95 exceeds ` +
             `${a.maxP95Seconds * 1000} ms or ${from}'s ×${a.p95Factor} + ${a.p95MarginSeconds * 1000} ms` +
             ` (${a.failureThreshold} failed analysis${a.failureThreshold === 1 ? "" : "es"} in a row)`,
+        ...smallStepLines(context, steps[0].weight),
         `  undecided ${a.maxHoldMinutes} min after a bake: ${a.onInconclusive}`,
         `  shortest duration: ${formatDuration(steps.reduce((t, s) => t + s.bakeSeconds, 0) * 1000)} of bakes + ` +
             `${context.rollout.rollbackWindowMinutes} min window`,
     );
     return lines;
+}
+
+/**
+ * What the gate needs at the first (smallest) step: the service's traffic below which that step
+ * cannot be judged in one window, and with the widened window. Below both it holds, and is
+ * decided by `onInconclusive` after its bake and hold allowance.
+ */
+function smallStepLines(context: ReleaseContext, weight: number): string[] {
+    const a = context.rollout.analysis;
+    const one = minimumRps(a, weight, a.windowSeconds);
+    const wide = Math.max(a.windowSeconds, a.maxWindowSeconds);
+    const widened = wide > a.windowSeconds ? `, or ≥ ${rps(minimumRps(a, weight, wide))} rps over the step's first ${formatDuration(wide * 1000)} (widened window)` : "";
+    return [`  at ${weight} % the gate needs ${a.minRequests} requests on the new slot: ≥ ${rps(one)} rps to the service in one ${a.windowSeconds}s window${widened}`];
+}
+
+function rps(n: number): string {
+    return n >= 10 ? n.toFixed(0) : n.toFixed(1);
 }
 
 /** The `release status` report: what runs where, the release's phase, and what an operator can do. */
@@ -103,6 +122,10 @@ export function describeStatus(
     }
     lines.push(`release ${progress.id}: ${progress.image ?? "the build context"} on ${progress.to} (from ${progress.from}: ${progress.fromImage ?? "the build context"})`);
     lines.push(`  phase ${describePhase(progress)}${progress.paused ? " · PAUSED" : ""}${progress.promoteRequested ? " · promotion requested" : ""}`);
+    if (progress.wave) {
+        const { id, stacks, index } = progress.wave;
+        lines.push(`  wave ${id}: region ${index + 1}/${stacks.length} of ${stacks.join(" → ")} (\`status --stacks ${stacks.join(",")}\` shows them all)`);
+    }
 
     if (progress.phase === "shifting") {
         const steps = rolloutSteps(context.rollout);

@@ -8,6 +8,7 @@
  *                 └──────── any failure / operator ────────────────────┴─► rollingBack ─► rolledBack
  */
 import type { ReleasePhase, ReleaseProgress, ReleaseState, RolloutSettings, Slot, SlotSettings } from "../../src/config";
+import type { WaveRecord } from "../../src/config/release";
 import { isoSeconds } from "./clock";
 import { otherSlot, slotImage } from "../../src/bluegreen";
 
@@ -72,6 +73,8 @@ export interface StartArgs {
     readonly steps: readonly RolloutStep[];
     readonly trafficUrn: string;
     readonly now: Date;
+    /** The wave this release is one region of, if any. */
+    readonly wave?: WaveRecord;
 }
 
 /**
@@ -106,6 +109,7 @@ export function startState(current: ReleaseState, args: StartArgs): ReleaseState
         paused: false,
         promoteRequested: false,
         trafficUrn: args.trafficUrn,
+        wave: args.wave,
     };
     return {
         ...current,
@@ -238,6 +242,24 @@ export function deployablePart(release: ReleaseState): Omit<ReleaseState, "progr
     const rest: Partial<ReleaseState> = { ...release };
     delete rest.progress;
     return rest as Omit<ReleaseState, "progress">;
+}
+
+/** The deployable fields that differ between `before` and `after`, as "path: old → new" (for messages). */
+export function describeDeployableChanges(before: ReleaseState, after: ReleaseState): string[] {
+    const flat = (value: unknown, prefix: string, out: Map<string, string>) => {
+        if (value && typeof value === "object" && !Array.isArray(value)) {
+            for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+                flat(v, prefix ? `${prefix}.${k}` : k, out);
+            }
+        } else if (value !== undefined) {
+            out.set(prefix, JSON.stringify(value));
+        }
+        return out;
+    };
+    const a = flat(deployablePart(before), "", new Map());
+    const b = flat(deployablePart(after), "", new Map());
+    const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
+    return keys.filter((k) => a.get(k) !== b.get(k)).map((k) => `${k}: ${a.get(k) ?? "(unset)"} → ${b.get(k) ?? "(unset)"}`);
 }
 
 /** Whether two states deploy differently (a routing, image, env or scale change). */

@@ -5,10 +5,12 @@
  * drive loop, or leaves it to the process already driving it.
  */
 import { ENV_NAME } from "../../../src/config";
+import type { WaveRecord } from "../../../src/config/release";
 import { otherSlot, slotImage } from "../../../src/bluegreen";
 import { formatDuration } from "../clock";
 import { describePlan, describeStatus } from "../render";
 import {
+    describeDeployableChanges,
     describeHolder,
     holdsStack,
     newReleaseId,
@@ -29,6 +31,8 @@ export interface StartOptions {
     /** Environment overrides for the new slot ("" removes a variable). */
     readonly env?: Readonly<Record<string, string>>;
     readonly dryRun?: boolean;
+    /** Set when the release is one region of a wave (recorded in the release state and events). */
+    readonly wave?: WaveRecord;
 }
 
 export class ReleaseCommands {
@@ -77,6 +81,7 @@ export class ReleaseCommands {
             steps,
             trafficUrn: trafficUrn ?? "<trafficUrn stack output>",
             now,
+            wave: options.wave,
         });
         if (promotionChangesOldSlot(next)) {
             out.error(
@@ -114,13 +119,29 @@ export class ReleaseCommands {
             return EXIT.refused;
         }
 
-        this.session.event(id, "start", { image: options.image, from: current.active, to, steps, metrics: metrics.description });
+        // The checks above took a while (the metric source): if someone changed apfa:release since
+        // it was read, the first write would silently undo their change.
+        const reread = await this.session.readState();
+        if (JSON.stringify(reread) !== JSON.stringify(current)) {
+            out.error(
+                `refused: apfa:release changed while the release was being prepared (${describeDeployableChanges(current, reread).join("; ") || "its progress"}); ` +
+                    "nothing was written. Run start again.",
+            );
+            return EXIT.refused;
+        }
+
+        this.session.event(id, "start", { image: options.image, from: current.active, to, steps, metrics: metrics.description, ...(options.wave ? { wave: options.wave } : {}) });
         out.info(`release ${id}: ${options.image ?? "the build context"} on ${to}; ${current.active} keeps serving (${formatSteps(steps)})`);
         try {
             await this.session.write(next, "deploy the new slot at 0 %");
+        } catch (err) {
+            out.error(`could not write apfa:release: ${message(err)}. Nothing was changed; run start again.`);
+            return EXIT.needsOperator;
+        }
+        try {
             await this.session.up(next, `deploy ${options.image ?? "the build context"} to ${to} at 0 %`);
         } catch (err) {
-            return this.rollbacks.failAndRollBack(`deploying ${to} failed: ${message(err)}`);
+            return this.rollbacks.failAndRollBack(id, `deploying ${to} failed: ${message(err)}`);
         }
         return this.phases.drive(id, false);
     }
@@ -143,9 +164,11 @@ export class ReleaseCommands {
         }
         const live = this.liveness.liveDriver(progress);
         if (live) {
+            this.session.event(progress.id, "resumed", { drivenBy: live });
             out.info(`the release is driven by pid ${live.pid} on ${live.host}; it carries on.`);
             return EXIT.ok;
         }
+        this.session.event(progress.id, "resumed", { phase: progress.phase, step: progress.stepIndex });
         await this.session.metrics();
         return this.phases.drive(progress.id, true);
     }

@@ -20,8 +20,12 @@
  * - A crash at any point leaves a state `status` explains, that `resume` (re-applies the recorded
  *   step, then carries on) or `rollback` completes.
  * - Before each write the driver re-reads the state and stops if another command changed the
- *   release (a rollback or a new release from another shell): config has no lock, so this narrows
- *   the window in which two writers could race to the ~1 s between a read and a write.
+ *   release (a rollback or a new release from another shell), or if anyone changed what the
+ *   release deploys since this process last wrote it (a hand edit, a second driver): config has
+ *   no lock, so this narrows the window in which two writers could race to the ~1 s between a
+ *   read and a write, and a foreign change is named and left to an operator (exit 3).
+ * - A `pulumi up` that finds the stack locked by another update is retried for a minute (nothing
+ *   was changed by the refused attempt); the rollback's own update too.
  */
 import type { ReleaseContext } from "../context";
 import { ReleaseCommands, type StartOptions } from "./commands";

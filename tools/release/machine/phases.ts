@@ -11,14 +11,14 @@
  */
 import type { ReleaseProgress, ReleaseState, Slot } from "../../../src/config";
 import { slotMinReplicas, trafficWeights } from "../../../src/bluegreen";
-import { analyse, type AnalysisThresholds, type SlotSample, type Verdict } from "../analysis";
+import { analyse, widenedWindowSeconds, type AnalysisThresholds, type Verdict } from "../analysis";
 import { floorToRecord, planFloors } from "../capacity";
 import { formatDuration } from "../clock";
 import { isHealthy, type MetricSource } from "../metrics/source";
 import { completeState, deploysDifferently, promoteState, stepState, withFloors, withProgress } from "../state";
 import type { Liveness } from "./liveness";
 import type { RollbackExecutor } from "./rollback";
-import { EXIT, Stop, message, type ReleaseSession } from "./session";
+import { EXIT, Stop, StackLocked, message, type ReleaseSession } from "./session";
 
 /** Progress lines while nothing changes: one every this many seconds. */
 const PROGRESS_SECONDS = 30;
@@ -218,12 +218,19 @@ export class ReleasePhases {
             if (err instanceof Stop) {
                 throw err;
             }
+            // The release itself is done (the new slot serves everything and is active); only the
+            // old slot's workload still runs. The config already says scaledDown, so it cannot take
+            // traffic back, and the next whole-stack update finishes the job.
+            const stack = this.session.driver.stack;
+            this.session.event(progress.id, "scale-down-failed", { slot: progress.from, error: message(err) });
+            out.error(`scaling ${progress.from} down failed: ${message(err)}.`);
             out.error(
-                `scaling ${progress.from} down failed: ${message(err)}. The release is complete and recorded; ` +
-                    `the next \`pulumi up\` applies the scale-down.`,
+                `  the release is complete and recorded (${progress.to} active with all traffic); ${progress.from} still runs its replicas. ` +
+                    `\`pulumi up --stack ${stack}\` applies the scale-down (the config already records it); nothing else is pending.`,
             );
             throw new Stop(EXIT.needsOperator);
         }
+        this.session.event(progress.id, "completed", { active: progress.to, scaledDown: progress.from });
     }
 
     // ───────────────────────────── transitions ─────────────────────────────
@@ -368,10 +375,24 @@ export class ReleasePhases {
         return { count: minimum, read: false, description: `${slot}'s replicas unread: its minimum ${minimum}` };
     }
 
+    /**
+     * The re-apply of a release this process takes over (resume, promote). When the stack stays
+     * locked, the update most likely belongs to the driver that seemed gone: a long whole-stack
+     * update (a first deploy on ECS takes minutes) writes no heartbeat. Rolling back would undo a
+     * healthy release for that, so this process steps aside instead; other failures roll back.
+     */
     private async upOrRollBack(state: ReleaseState, what: string): Promise<void> {
         try {
             await this.session.up(state, what);
         } catch (err) {
+            if (err instanceof StackLocked) {
+                const stack = this.session.driver.stack;
+                this.session.out.error(
+                    `refused: ${message(err)}. Another update holds stack ${stack}, most likely the driver of this release still running ` +
+                        `its \`pulumi up\`; nothing was changed. Check \`pulumi stack history --stack ${stack}\`, then \`npm run release -- status --stack ${stack}\` again.`,
+                );
+                throw new Stop(EXIT.refused);
+            }
             await this.rollback.failAndRollBackStop(state.progress?.id ?? "", `pulumi up for "${what}" failed: ${message(err)}`);
         }
     }
@@ -390,17 +411,42 @@ export class ReleasePhases {
 
     // ───────────────────────────── analysis ─────────────────────────────
 
+    /**
+     * One verdict over the last `windowSeconds`. When the new slot had too few requests in it to
+     * be judged (a 5 % canary step on a quiet service), the step's requests so far are judged
+     * instead: the window widens to whole windows since the step began, at most
+     * `maxWindowSeconds` ({@link widenedWindowSeconds}). Detection of a sudden failure is not
+     * slowed by this: a window with enough requests is always judged on its own.
+     */
     private async judge(metrics: MetricSource, progress: ReleaseProgress, now: Date): Promise<Verdict> {
-        let samples: Record<Slot, SlotSample>;
+        const thresholds: AnalysisThresholds = this.analysis;
+        const promoted = progress.phase === "promoted";
+        const verdictOver = async (seconds: number): Promise<Verdict & { requests: number }> => {
+            const samples = await metrics.sample(seconds, now);
+            const verdict = analyse({ candidate: samples[progress.to], baseline: promoted ? undefined : samples[progress.from] }, thresholds);
+            return { ...verdict, requests: samples[progress.to].requests };
+        };
+        const window = this.analysis.windowSeconds;
         try {
-            samples = await metrics.sample(this.analysis.windowSeconds, now);
+            const narrow = await verdictOver(window);
+            if (!(narrow.requests < this.analysis.minRequests)) {
+                return narrow;
+            }
+            const wide = widenedWindowSeconds(this.analysis, now.getTime() - Date.parse(progress.stepStartedAt));
+            if (wide <= window) {
+                return narrow;
+            }
+            const widened = await verdictOver(wide);
+            return {
+                decision: widened.decision,
+                reasons: widened.reasons.map(
+                    (r, i) => (i === 0 ? `over the step's last ${formatDuration(wide * 1000)} (${Math.round(narrow.requests)} requests in ${window}s): ${r}` : r),
+                ),
+            };
         } catch (err) {
             // No data is not evidence of failure: hold, and let the hold limit decide.
             return { decision: "hold", reasons: [`metrics unavailable: ${message(err)}`] };
         }
-        const thresholds: AnalysisThresholds = this.analysis;
-        const promoted = progress.phase === "promoted";
-        return analyse({ candidate: samples[progress.to], baseline: promoted ? undefined : samples[progress.from] }, thresholds);
     }
 
     /** A progress line when the state changes, else at most every {@link PROGRESS_SECONDS}. */

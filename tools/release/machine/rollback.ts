@@ -1,19 +1,14 @@
 /**
  * The rollback, whatever the release was doing (also during the rollback window after promotion):
  * one config write (`previewWeight` 0, the old slot active) and one `pulumi up --target
- * <trafficUrn>`, so only the traffic resource changes, then a record that it finished. It must not
- * give up because another update holds the stack lock, and it re-applies itself if a racing writer
- * replaced its write.
+ * <trafficUrn>`, so only the traffic resource changes, then a record that it finished. It does not
+ * give up while another update holds the stack lock for up to a minute (session.up), and it
+ * re-applies itself if a racing writer replaced its write.
  */
 import type { ReleaseState, Slot } from "../../../src/config";
 import { trafficWeights } from "../../../src/bluegreen";
-import type { UpOutcome } from "../driver";
 import { RollbackImpossible, deploysDifferently, rollbackState, rolledBackState } from "../state";
-import { EXIT, Stop, message, type ReleaseSession } from "./session";
-
-/** How often a locked stack is retried, and how long apart: a minute in all. */
-const LOCK_RETRIES = 12;
-const LOCK_RETRY_MS = 5000;
+import { EXIT, Stop, StackLocked, message, type ReleaseSession } from "./session";
 
 export class RollbackExecutor {
     constructor(private readonly session: ReleaseSession) {}
@@ -24,11 +19,10 @@ export class RollbackExecutor {
         throw new Stop(await this.rollBack(id, reason));
     }
 
-    /** Automatic rollback outside the drive loop (the first deploy failed). */
-    async failAndRollBack(reason: string): Promise<number> {
-        const state = await this.session.readState();
+    /** Automatic rollback of release `id` outside the drive loop (its first deploy failed). */
+    async failAndRollBack(id: string, reason: string): Promise<number> {
         this.session.out.error(`ROLLBACK: ${reason}`);
-        return state.progress ? this.rollBack(state.progress.id, reason) : EXIT.rolledBack;
+        return this.rollBack(id, reason);
     }
 
     /**
@@ -60,20 +54,33 @@ export class RollbackExecutor {
             this.session.event(id, "rollback", { reason, trafficUrn: progress.trafficUrn, attempt });
             out.info(`→ ${what}: pulumi up --target ${progress.trafficUrn}`);
             try {
-                await this.upRetryingWhileLocked(next, what, [progress.trafficUrn]);
+                await this.session.up(next, what, [progress.trafficUrn]);
             } catch (err) {
+                const stack = this.session.driver.stack;
+                const outputs = await this.session.driver.outputs().catch(() => ({}) as Record<string, unknown>);
+                const deployed = outputs.weights as Record<Slot, number> | undefined;
+                out.error(`ROLLBACK NOT FINISHED: the targeted update failed: ${message(err)}.`);
                 out.error(
-                    `ROLLBACK NOT FINISHED: the targeted update failed: ${message(err)}. The state records the rollback; ` +
-                        `run \`npm run release -- rollback --stack ${this.session.driver.stack}\` again.`,
+                    `  the config records the rollback (${formatWeights(weights)}, phase rollingBack), but the traffic resource still applies ` +
+                        `${deployed && typeof deployed.blue === "number" ? formatWeights(deployed) : "the weights of the last finished update"}.`,
                 );
-                this.session.event(id, "rollback-failed", { error: message(err) });
+                if (err instanceof StackLocked) {
+                    out.error(
+                        `  another update holds the stack: find it (\`pulumi stack history --stack ${stack}\`, a CI job); if its process is gone, ` +
+                            `\`pulumi cancel --stack ${stack}\`. Then run \`npm run release -- rollback --stack ${stack}\` again.`,
+                    );
+                } else {
+                    out.error(`  run \`npm run release -- rollback --stack ${stack}\` again (it re-applies the same targeted update).`);
+                }
+                this.session.event(id, "rollback-failed", { error: message(err), locked: err instanceof StackLocked });
                 return EXIT.needsOperator;
             }
             const after = await this.session.readState();
             if (after.progress?.id === id && !deploysDifferently(after, next)) {
                 await this.session.write(rolledBackState(after, this.session.clock.now()), "record the rollback");
                 this.session.event(id, "rolled-back", { active: next.active });
-                out.info(`rolled back: ${next.active} takes all traffic. Reason: ${reason}`);
+                // The recorded reason: a rollback finishing an interrupted one keeps the first one's reason.
+                out.info(`rolled back: ${next.active} takes all traffic. Reason: ${next.progress?.reason ?? reason}`);
                 return EXIT.rolledBack;
             }
             out.error("the release state changed while rolling back (another writer); applying the rollback again.");
@@ -94,27 +101,9 @@ export class RollbackExecutor {
         const what = `rollback: all traffic to ${state.active}`;
         await this.session.write(next, what);
         this.session.out.info(`→ ${what}: pulumi up --target ${urn}`);
-        await this.upRetryingWhileLocked(next, what, [urn]);
+        // A rollback must not give up because another update holds the stack lock: session.up retries for a minute.
+        await this.session.up(next, what, [urn]);
         return EXIT.ok;
-    }
-
-    /**
-     * A rollback must not give up because a step's update holds the stack lock (a driver in
-     * another shell): retry for up to a minute while Pulumi reports a concurrent update.
-     */
-    private async upRetryingWhileLocked(state: ReleaseState, what: string, target: string[]): Promise<UpOutcome> {
-        for (let attempt = 1; ; attempt++) {
-            try {
-                return await this.session.up(state, what, target);
-            } catch (err) {
-                const locked = err instanceof Error && (err.name === "ConcurrentUpdateError" || /concurrent update|currently in progress/i.test(err.message));
-                if (!locked || attempt >= LOCK_RETRIES) {
-                    throw err;
-                }
-                this.session.out.info(`  the stack is locked by another update; retrying in ${LOCK_RETRY_MS / 1000}s (${attempt}/${LOCK_RETRIES})`);
-                await this.session.clock.sleep(LOCK_RETRY_MS);
-            }
-        }
     }
 }
 
