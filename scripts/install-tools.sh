@@ -145,6 +145,57 @@ if [ -n "$(pg_bindir)" ]; then
   done
 fi
 
+# --- Manifest scanners: checkov, kube-score, kubeconform (+ offline schemas) -----------------
+# tests/scanners.test.ts hands the rendered chart and every Kubernetes manifest of the program to
+# them. checkov and kubernetes-validate (whose wheel ships the Kubernetes JSON schemas kubeconform
+# reads offline) come from PyPI into venvs keyed by version; kube-score and kubeconform are Go
+# modules built like the tools above. Each is linked into .tools/bin at the end.
+CHECKOV_VERSION="3.3.30"
+KUBE_SCORE_VERSION="v1.20.0"
+KUBECONFORM_VERSION="v0.8.0"
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+pip_venv() {  # name, version, pip requirement -> $CACHE/<name>-<version>/ (a venv)
+  local dir="$CACHE/$1-$2"
+  if [ -x "$dir/bin/python" ] && [ "$("$dir/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null)" = "$2" ]; then
+    log "$1 $2 cached"; return 0
+  fi
+  command -v python3 >/dev/null || { log "no python3: $1 is not installed; the scanner tests will say they were skipped"; return 0; }
+  log "installing $1 $2 from PyPI"
+  rm -rf "$dir"
+  { python3 -m venv "$dir" && "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$3"; } \
+    > "$TOOLS/$1-install.log" 2>&1 || { log "installing $1 failed, see $TOOLS/$1-install.log"; rm -rf "$dir"; return 1; }
+}
+pip_venv checkov "$CHECKOV_VERSION" "checkov==$CHECKOV_VERSION" &
+pids+=($!)
+pip_venv kubernetes-validate "$KUBERNETES_VALIDATE_VERSION" "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" &
+pids+=($!)
+if [ -n "$GO" ]; then
+  if cached kube-score "$KUBE_SCORE_VERSION"; then
+    log "kube-score $KUBE_SCORE_VERSION cached"
+  else
+    log "building kube-score $KUBE_SCORE_VERSION"
+    go_install kube-score "$KUBE_SCORE_VERSION" "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" &
+    pids+=($!)
+  fi
+  if cached kubeconform "$KUBECONFORM_VERSION"; then
+    log "kubeconform $KUBECONFORM_VERSION cached"
+  else
+    log "building kubeconform $KUBECONFORM_VERSION"
+    go_install kubeconform "$KUBECONFORM_VERSION" "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" &
+    pids+=($!)
+  fi
+fi
+link_scanners() {
+  [ -x "$CACHE/checkov-$CHECKOV_VERSION/bin/checkov" ] && ln -sf "$CACHE/checkov-$CHECKOV_VERSION/bin/checkov" "$BIN/checkov"
+  [ -x "$CACHE/kube-score-$KUBE_SCORE_VERSION/kube-score" ] && ln -sf "$CACHE/kube-score-$KUBE_SCORE_VERSION/kube-score" "$BIN/kube-score"
+  [ -x "$CACHE/kubeconform-$KUBECONFORM_VERSION/kubeconform" ] && ln -sf "$CACHE/kubeconform-$KUBECONFORM_VERSION/kubeconform" "$BIN/kubeconform"
+  # The schemas inside the wheel: kubernetes_validate/kubernetes-json-schema/v<kubernetes version>-local-strict/.
+  local schemas
+  schemas="$(ls -d "$CACHE/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION"/lib/python*/site-packages/kubernetes_validate/kubernetes-json-schema 2>/dev/null | head -1)"
+  [ -n "$schemas" ] && ln -sfn "$schemas" "$TOOLS/kubernetes-json-schema"
+  return 0
+}
+
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 [ "$status" = 0 ] || { log "some tools failed to build"; exit 1; }
@@ -155,7 +206,8 @@ if [ -n "$GO" ]; then
   ln -sf "$CACHE/alertmanager-$ALERTMANAGER_VERSION/alertmanager" "$BIN/alertmanager"
   ln -sf "$CACHE/helm-$HELM_VERSION/helm" "$BIN/helm"
 fi
-for t in promtool prometheus amtool alertmanager helm nginx haproxy postgres initdb pg_ctl; do
+link_scanners
+for t in promtool prometheus amtool alertmanager helm nginx haproxy postgres initdb pg_ctl checkov kube-score kubeconform; do
   [ -x "$BIN/$t" ] && log "$t: $BIN/$t"
 done
 log "done; use them with: source .tools/env.sh"

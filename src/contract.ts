@@ -98,6 +98,12 @@ export interface AuxServiceSpec {
      * restarted replica resyncs from), so `dataVolume` is not used there. Docker and ECS run one
      * replica with `args` and `dataVolume`, as without this field.
      */
+    /**
+     * Access this service needs to the target's managed metrics store ({@link ApfaCluster.metricsStore}):
+     * `write` (Prometheus remote-writes to it) or `query` (Grafana reads it). The target grants exactly
+     * that on exactly that store, and nothing when it has none.
+     */
+    readonly metricsStoreAccess?: "write" | "query";
     readonly peers?: {
         /** At least 2. */
         readonly replicas: number;
@@ -148,8 +154,11 @@ export type DatabaseSecret =
           readonly secretArn: pulumi.Output<string>;
           /** The key in the secret's JSON (`password` in RDS-managed secrets). */
           readonly jsonKey: string;
-          /** The customer-managed KMS key that encrypts the secret: whoever reads it needs kms:Decrypt on it. */
-          readonly kmsKeyArn: pulumi.Output<string>;
+          /**
+           * The customer-managed KMS key that encrypts the secret: whoever reads it needs kms:Decrypt
+           * on it. Unset when the AWS-managed key does (a replica of a multi-region secret).
+           */
+          readonly kmsKeyArn?: pulumi.Output<string>;
       };
 
 /**
@@ -169,18 +178,39 @@ export interface DatabaseConnection {
 }
 
 /**
- * A database's place in a multi-region deployment. Only `primary` exists today; a `secondary`
- * (a read replica of a global database that a failover promotes) comes with the multi-region work,
- * so each target's database module already takes its role as a parameter.
+ * A database's place in a multi-region deployment, as its stack created it: `primary` (the writer,
+ * and the only role of a single-region stack) or `secondary` (a cross-region replica that a
+ * failover promotes). After a failover the roles in the clouds differ from the ones the stacks
+ * created; the stacks keep theirs (README, Multi-region: the reconcile step).
  */
-export type DatabaseRole = "primary";
+export type DatabaseRole = "primary" | "secondary";
 
 /** APFA's data tier on one target: a `pulumi.ComponentResource` created by the target that runs the app. */
 export interface Database {
     readonly role: DatabaseRole;
     readonly connection: DatabaseConnection;
+    /**
+     * Address ranges the database's private endpoint lives in (Azure: the delegated subnet; GCP: the
+     * private services access range), for platforms that close the app's egress (the Kubernetes
+     * layer's NetworkPolicy then admits exactly these on the connection's port). Unset where the
+     * network already allows it (Docker network, ECS security groups).
+     */
+    readonly egressCidrs?: readonly pulumi.Input<string>[];
     /** Target-specific outputs (cluster/server names, endpoints); never a credential in clear. */
     readonly extraOutputs: Readonly<Record<string, pulumi.Output<unknown>>>;
+}
+
+/**
+ * A managed, Prometheus-compatible metrics store the target created for the stack
+ * (`apfa:monitoring.managedPrometheus`): history that outlives Prometheus's own volume.
+ */
+export interface ManagedMetricsStore {
+    /** Where Prometheus remote-writes every sample. */
+    readonly remoteWriteUrl: pulumi.Output<string>;
+    /** Root of the Prometheus HTTP API that Grafana queries. */
+    readonly queryUrl: pulumi.Output<string>;
+    /** How requests authenticate: AWS Signature V4 with the calling task's own role. */
+    readonly auth: { readonly kind: "sigv4"; readonly region: string };
 }
 
 /** What every deployment target provides. */
@@ -209,6 +239,8 @@ export interface ApfaCluster {
      * seam is a property of the cluster rather than a second factory.
      */
     readonly database?: Database;
+    /** The managed metrics store, when `apfa:monitoring.managedPrometheus` asks for one (aws only today). */
+    readonly metricsStore?: ManagedMetricsStore;
 }
 
 /** Component type tokens, one casing: `apfa:<area>:<Name>`. */

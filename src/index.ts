@@ -42,3 +42,8 @@ export const grafanaAdminPassword = monitoring?.adminPassword;
  * of Outputs, so a secret field (a kubeconfig) stays secret without hiding its plain siblings.
  */
 export const target: Readonly<Record<string, pulumi.Output<unknown>>> = cluster.extraOutputs;
+/**
+ * APFA's database (`apfa:database`): endpoints and names per target, never a credential (AWS: the
+ * ARN of the RDS-managed secret that holds the password).
+ */
+export const database = cluster.database?.extraOutputs;

@@ -567,6 +567,11 @@ describe("prod-aws stack (ECS Fargate target)", () => {
                 assert.ok(td, `${svc.name}'s task definition`);
                 const refs = parseJson<{ secrets?: { valueFrom: string }[] }[]>(td, "containerDefinitions").flatMap((c) => c.secrets ?? []);
                 for (const ref of refs) {
+                    if (ref.valueFrom.includes(":secret:rds!")) {
+                        // RDS creates its managed master secret with the cluster: the task definition takes the ARN from it.
+                        assert.ok(td.options.dependsOn.includes(find(plan, "aws:rds/cluster:Cluster", `${PREFIX}-database-cluster`).urn), `${td.name} before the cluster`);
+                        continue;
+                    }
                     const secret = secrets.find((x) => ref.valueFrom.includes(`:secret:${String(x.inputs.namePrefix)}`));
                     assert.ok(secret, `the secret behind ${ref.valueFrom}`);
                     const version = versions.find((v) => v.inputs.secretId === idOf(secret.name));
@@ -769,7 +774,7 @@ describe("prod-aws stack (ECS Fargate target)", () => {
         it("only Grafana's execution role may read Grafana's secret, and only that secret", () => {
             const secret = ofType(plan, "aws:secretsmanager/secret:Secret");
             assert.equal(secret.length, 1);
-            const readers = ofType(plan, T.rolePolicy).filter((p) => String(p.inputs.policy).includes("secretsmanager:GetSecretValue"));
+            const readers = ofType(plan, T.rolePolicy).filter((p) => String(p.inputs.policy).includes(":secret:apfa-prod-aws/grafana/"));
             assert.deepEqual(
                 readers.map((r) => r.name),
                 [`${PREFIX}-grafana-execution-start`],

@@ -8,7 +8,8 @@ import { strict as assert } from "node:assert";
 
 import { cidrContains } from "../src/cidr";
 import { ConfigError, parseConfig, type AzureConfig, type Slot } from "../src/config";
-import { chartValues, CHART_PATH } from "../src/kubernetes";
+import { chartValues, CHART_PATH, mergeValues } from "../src/kubernetes";
+import { databaseChartValues } from "../src/kubernetes/database";
 import { SCRAPER_LABEL } from "../src/kubernetes/names";
 import {
     AKS_DRAIN,
@@ -38,7 +39,7 @@ import {
     envoyProxySpec,
 } from "../src/targets/azure/envoy-gateway";
 import { azureNetworkProblems, dnsServiceIp } from "../src/targets/azure/network";
-import { changedResources, find, ofType, readSampleStack, readStackFile, REDACTED, synthError, synthStack, synthWarnings, type Plan, type PlannedResource } from "./helpers/synth";
+import { ancestorTypes, changedResources, find, ofType, readSampleStack, readStackFile, REDACTED, synthError, synthStack, synthWarnings, type Plan, type PlannedResource } from "./helpers/synth";
 
 const STACK = "prod-azure";
 const PREFIX = "apfa-prod-azure";
@@ -159,7 +160,7 @@ describe("azure target (prod-azure on mocks)", () => {
 
     it("parents every Azure and Kubernetes resource under the AksCluster component", () => {
         for (const r of plan.resources.filter((x) => x.type.startsWith("azure-native:") || x.type === T.provider)) {
-            assert.ok(r.urn.includes("apfa:azure:AksCluster$"), `${r.type} ${r.name} is not a child of the AKS component`);
+            assert.ok(ancestorTypes(plan, r).includes("apfa:azure:AksCluster"), `${r.type} ${r.name} is not a child of the AKS component`);
         }
     });
 
@@ -547,7 +548,10 @@ describe("azure target (prod-azure on mocks)", () => {
                 assert.equal(release.inputs.atomic, true);
                 assert.match(String(release.inputs.description), /^apfa chart sha256:[0-9a-f]{64}$/);
                 const values = release.inputs.values as Obj;
-                assert.deepEqual(values, chartValues(config, slot, { drain: AKS_DRAIN, values: { nodeSelector: { ...APP_POOL_LABEL } } }));
+                // Plus the database's (tests/database.test.ts): libpq's settings, PGPASSWORD from the apfa-database Secret.
+                const libpq = Object.fromEntries(Object.entries(values.env as Record<string, string>).filter(([name]) => name.startsWith("PG")));
+                assert.deepEqual(Object.keys(libpq).sort(), ["PGDATABASE", "PGHOST", "PGPORT", "PGSSLMODE", "PGUSER"]);
+                assert.deepEqual(values, mergeValues(chartValues(config, slot, { drain: AKS_DRAIN, values: { nodeSelector: { ...APP_POOL_LABEL } } }), databaseChartValues(libpq)));
                 assert.deepEqual([values.port, values.metricsPort], [8000, 9100]);
                 assert.deepEqual([values.preStopSleepSeconds, values.terminationGracePeriodSeconds], [5, 20]);
                 assert.equal(values.slot, slot);
@@ -742,7 +746,7 @@ describe("azure target (prod-azure on mocks)", () => {
                 const policyUrns = ofType(securedPlan, T.netpol)
                     .filter((r) => r.urn.includes("apfa:kubernetes:KubernetesApfa$"))
                     .map((r) => r.urn);
-                assert.equal(policyUrns.length, 4, "default-deny, allow-dns, apfa, acme-http01-solver");
+                assert.equal(policyUrns.length, 5, "default-deny, allow-dns, apfa, acme-http01-solver, apfa-database-egress");
                 for (const slot of ["blue", "green"]) {
                     const release = find(securedPlan, T.release, `${PREFIX}-apfa-${slot}`);
                     for (const urn of policyUrns) {

@@ -12,7 +12,8 @@ import { parseAllDocuments } from "yaml";
 
 import { parseConfig, SLOTS, type AzureConfig, type Slot } from "../src/config";
 import { AKS_DRAIN, APP_POOL_LABEL } from "../src/targets/azure";
-import { chartValues, CHART_PATH } from "../src/kubernetes";
+import { chartValues, CHART_PATH, mergeValues } from "../src/kubernetes";
+import { databaseChartValues } from "../src/kubernetes/database";
 import { headlessServiceName, releaseName, serviceName } from "../src/kubernetes/names";
 import { validateManifest } from "./helpers/k8s-validate";
 import { find, readSampleStack, readStackFile, synthStack } from "./helpers/synth";
@@ -95,9 +96,14 @@ describe("chart charts/apfa rendered by helm", function () {
         }
     });
 
-    it("gets from the program exactly what chartValues() computes for the slot (AKS's drain timing and node selector)", () => {
+    it("gets from the program exactly what chartValues() computes for the slot (AKS's drain timing and node selector), plus the database's values", () => {
         for (const slot of SLOTS) {
-            assert.deepEqual(programValues[slot], chartValues(config, slot, { drain: AKS_DRAIN, values: { nodeSelector: { ...APP_POOL_LABEL } } }));
+            // The database adds libpq's plain settings (the host only known from the server) and PGPASSWORD from its Secret.
+            const env = programValues[slot].env as Record<string, string>;
+            const libpq = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith("PG")));
+            assert.deepEqual(Object.keys(libpq).sort(), ["PGDATABASE", "PGHOST", "PGPORT", "PGSSLMODE", "PGUSER"]);
+            const expected = mergeValues(chartValues(config, slot, { drain: AKS_DRAIN, values: { nodeSelector: { ...APP_POOL_LABEL } } }), databaseChartValues(libpq));
+            assert.deepEqual(programValues[slot], expected);
         }
     });
 

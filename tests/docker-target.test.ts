@@ -6,7 +6,14 @@ const CONTAINER = "docker:index/container:Container";
 const NETWORK = "docker:index/network:Network";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 
+/**
+ * A container's environment. With a database, PGPASSWORD is a secret element of the list, and the
+ * mocks report the whole list as secret: read env from plans without one (NO_DATABASE); what the
+ * database adds is checked in tests/database.test.ts.
+ */
+const NO_DATABASE = { "apfa:database": { enabled: false } };
 function env(r: PlannedResource): Record<string, string> {
+    assert.ok(Array.isArray(r.inputs.envs ?? []), `${r.name}'s envs are secret in this plan; synth it with NO_DATABASE`);
     const envs = (r.inputs.envs ?? []) as string[];
     return Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }
@@ -32,9 +39,10 @@ describe("dev stack (Docker target)", () => {
     });
 
     it("runs two replicas per slot, named apfa-dev-<slot>-<n>, on the network under the slot's alias", () => {
+        const plain = synthStack("dev", NO_DATABASE);
         for (const slot of ["blue", "green"]) {
             for (const n of [1, 2]) {
-                const c = find(plan, CONTAINER, `apfa-dev-${slot}-${n}`);
+                const c = find(plain, CONTAINER, `apfa-dev-${slot}-${n}`);
                 assert.equal(c.inputs.name, `apfa-dev-${slot}-${n}`);
                 assert.deepEqual(c.inputs.networksAdvanced, [{ name: "apfa-dev", aliases: [`apfa-${slot}`] }]);
                 assert.equal(env(c).SLOT, slot);
@@ -70,7 +78,7 @@ describe("dev stack (Docker target)", () => {
     });
 
     it("pulls a slot's own image when the release names one", () => {
-        const p = synthStack("dev", { "apfa:release": { blue: {}, green: { image: "registry.example.com/apfa:2.0.0" } } });
+        const p = synthStack("dev", { "apfa:release": { blue: {}, green: { image: "registry.example.com/apfa:2.0.0" } }, ...NO_DATABASE });
         const pulled = find(p, REMOTE_IMAGE, "apfa-dev-green-image");
         assert.equal(pulled.inputs.name, "registry.example.com/apfa:2.0.0");
         assert.equal(env(find(p, CONTAINER, "apfa-dev-green-1")).APP_VERSION, "registry.example.com/apfa:2.0.0");

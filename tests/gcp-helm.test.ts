@@ -16,7 +16,8 @@ import { parseAllDocuments } from "yaml";
 
 import { PROJECT_ROOT } from "../scripts/synth/stack-config";
 import { parseConfig, SLOTS, type GcpConfig, type Slot } from "../src/config";
-import { CHART_PATH, chartValues } from "../src/kubernetes";
+import { CHART_PATH, chartValues, mergeValues } from "../src/kubernetes";
+import { databaseChartValues } from "../src/kubernetes/database";
 import { releaseName, serviceName } from "../src/kubernetes/names";
 import { gkeChartValues, gkeDrain } from "../src/targets/gcp";
 import { gcpBackendPolicySchema, healthCheckPolicySchema } from "./fixtures/gcp/gke-policy-schemas";
@@ -87,10 +88,13 @@ describe("prod-gcp: chart and manifests through their real validators", function
         }
     });
 
-    it("the program passes each slot exactly chartValues() with GKE's drain timing and node selector", () => {
+    it("the program passes each slot exactly chartValues() with GKE's drain timing and node selector, plus the database's values", () => {
         const config = prodGcpConfig();
         for (const slot of SLOTS) {
-            assert.deepEqual(values[slot], chartValues(config, slot, { drain: gkeDrain(config.gcp), values: gkeChartValues() }));
+            // The database adds libpq's plain settings and PGPASSWORD from the apfa-database Secret (tests/database.test.ts).
+            const libpq = Object.fromEntries(Object.entries(values[slot].env as Record<string, string>).filter(([name]) => name.startsWith("PG")));
+            assert.deepEqual(Object.keys(libpq).sort(), ["PGDATABASE", "PGHOST", "PGPORT", "PGSSLMODE", "PGUSER"]);
+            assert.deepEqual(values[slot], mergeValues(chartValues(config, slot, { drain: gkeDrain(config.gcp), values: gkeChartValues() }), databaseChartValues(libpq)));
         }
     });
 

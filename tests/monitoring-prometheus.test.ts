@@ -26,6 +26,7 @@ import { dashboardExpressions, dashboards } from "../src/monitoring/dashboards";
 import { APFA_JOB, PROMETHEUS_JOB, prometheusArgs } from "../src/monitoring/prometheus";
 import { RECORDED, alertingRulesOf, ruleGroups } from "../src/monitoring/rules";
 import { ProcessGroup, startReferenceApp, waitFor, type RunningProcess } from "./helpers/processes";
+import { TempPostgres } from "./helpers/postgres";
 import { startPrometheus } from "./helpers/prometheus";
 import { requireTool } from "./helpers/tools";
 
@@ -68,6 +69,8 @@ describe("monitoring: a real Prometheus on the generated config and rules", func
     let prometheusUrl: string;
     let prometheus: RunningProcess;
     let settings: MonitoringSettings;
+    /** A real PostgreSQL both apps use, so the database rules and panels (apfa_db_*) have data too. */
+    let pg: TempPostgres | undefined;
     const apps = {} as Record<Slot, { base: string; port: number; metricsPort: number }>;
 
     async function query(expr: string): Promise<QueryResult> {
@@ -108,9 +111,18 @@ describe("monitoring: a real Prometheus on the generated config and rules", func
         settings = { ...parseConfig({ values: { "apfa:cloud": "docker" }, project: "apfa", stack: "test" }).monitoring, scrapeIntervalSeconds: 1 };
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "apfa-prometheus-"));
 
-        // The reference app, one process per slot, on free loopback ports.
+        pg = await TempPostgres.start(this);
+        await pg.createDatabase("apfa_monitoring");
+
+        // The reference app, one process per slot, on free loopback ports. Its startup migration and
+        // background reachability check are answered statements: the database histograms fill
+        // without any /api request (which would change the request counts below).
         for (const slot of SLOTS) {
-            apps[slot] = await startReferenceApp(procs, `app-${slot}`, { SLOT: slot, APFA_ERROR_RATIO: slot === "blue" ? String(BLUE_ERROR_RATIO) : "0" });
+            apps[slot] = await startReferenceApp(procs, `app-${slot}`, {
+                ...pg.appEnv("apfa_monitoring"),
+                SLOT: slot,
+                APFA_ERROR_RATIO: slot === "blue" ? String(BLUE_ERROR_RATIO) : "0",
+            });
             // Both the 200 and the 500 series exist (in the final 3:1 ratio) before the first scrape,
             // so rate() sees every later request of both.
             await send(apps[slot].base, 4);
@@ -139,6 +151,7 @@ describe("monitoring: a real Prometheus on the generated config and rules", func
     after(async () => {
         try {
             await procs.stopAll();
+            await pg?.destroy();
         } finally {
             if (dir) {
                 fs.rmSync(dir, { recursive: true, force: true });

@@ -153,6 +153,10 @@ describe("monitoring: rules (pure)", function () {
 
     it("has exactly the documented alerts", () => {
         assert.deepEqual(alerts.map((a) => a.alert).sort(), [
+            "ApfaDatabaseErrors",
+            "ApfaDatabasePoolExhausted",
+            "ApfaDatabaseSlowStatements",
+            "ApfaDatabaseUnreachable",
             "ApfaDown",
             "ApfaErrorBudgetBurnFast",
             "ApfaErrorBudgetBurnSlow",

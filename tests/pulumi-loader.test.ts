@@ -25,7 +25,11 @@ describe("the program under Pulumi's own TypeScript loader", function () {
         assert.match(out, new RegExp(`^${synthStack("dev").resources.length} resources in \\d+ ms`, "m"));
     });
 
-    for (const stack of listStacks().filter((s) => s !== "dev")) {
+    // One stack per cloud: the loader compiles a target's modules on first import, and every stack
+    // of a cloud imports the same ones (the region stacks add no module of their own). That every
+    // stack file synthesizes is the synth tests' job.
+    for (const stack of ["prod-aws", "prod-azure", "prod-gcp"]) {
+        assert.ok(listStacks().includes(stack), `${stack} is a stack file`);
         it(`runs ${stack} and registers the same resources as the synth (transpile-only)`, () => {
             const out = load(stack, true);
             assert.match(out, new RegExp(`^${synthStack(stack).resources.length} resources in \\d+ ms`, "m"));

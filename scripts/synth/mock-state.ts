@@ -58,6 +58,22 @@ export const COMPUTED: Record<string, StateFn> = {
     // GKE names a pool from namePrefix plus a generated suffix.
     "gcp:container/nodePool:NodePool": (_name, inputs) => ({ name: inputs.name ?? `${String(inputs.namePrefix ?? "pool-")}20260101000000000000000001` }),
     "gcp:serviceaccount/account:Account": (_name, inputs) => ({ email: `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com` }),
+    // GCP data tier (src/targets/gcp/database.ts): the private address Cloud SQL takes from the
+    // private services range, and the instance's connection name.
+    "gcp:sql/databaseInstance:DatabaseInstance": (name, inputs) => ({
+        privateIpAddress: "10.70.0.3",
+        connectionName: `${String(inputs.project)}:${String(inputs.region)}:${String(inputs.name ?? name)}`,
+        // Multi-region (advanced DR): the DNS write endpoint Cloud SQL gives a primary with a DR replica.
+        // (as once its DR replica is designated; an Enterprise Plus primary, not a replica).
+        ...((inputs.settings as Inputs | undefined)?.edition === "ENTERPRISE_PLUS" && !inputs.masterInstanceName
+            ? { replicationCluster: { psaWriteEndpoint: `abcdef012345.${String(inputs.name ?? name)}.global.sql-psa.goog.` } }
+            : {}),
+    }),
+    // GCP multi-region (src/targets/gcp/fleet.ts, failover.ts): the fleet membership's full name and the custom role's name.
+    "gcp:gkehub/membership:Membership": (name, inputs) => ({
+        id: `projects/${String(inputs.project)}/locations/${String(inputs.location ?? "global")}/memberships/${String(inputs.membershipId ?? name)}`,
+    }),
+    "gcp:projects/iAMCustomRole:IAMCustomRole": (name, inputs) => ({ name: `projects/${String(inputs.project)}/roles/${String(inputs.roleId ?? name)}` }),
     // --- AWS (ECS target): ARNs and names AWS assigns that the program reads (policies, outputs).
     "aws:lb/loadBalancer:LoadBalancer": (name) => ({
         arn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:loadbalancer/app/${name}/0123456789abcdef`,
@@ -83,6 +99,35 @@ export const COMPUTED: Record<string, StateFn> = {
     "aws:secretsmanager/secret:Secret": (name, inputs) => ({
         arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${String(inputs.namePrefix ?? `${name}-`)}20260101000000000000000001-AbCdEf`,
     }),
+    // AMP: the workspace id and its endpoint, which ends with "/" as the service returns it.
+    "aws:amp/workspace:Workspace": (name) => ({
+        arn: `arn:aws:aps:eu-west-1:${ACCOUNT}:workspace/ws-${name}`,
+        prometheusEndpoint: `https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-${name}/`,
+    }),
+    // --- Aurora (AWS database): the endpoints and the RDS-managed master secret RDS creates.
+    "aws:kms/key:Key": (name) => ({ arn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/mock-${name}`, keyId: `mock-${name}` }),
+    "aws:rds/cluster:Cluster": (name, inputs) => {
+        const cluster = String(inputs.clusterIdentifier ?? name);
+        return {
+            arn: `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:${cluster}`,
+            endpoint: `${cluster}.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com`,
+            readerEndpoint: `${cluster}.cluster-ro-abcdefghijkl.eu-west-1.rds.amazonaws.com`,
+            masterUserSecrets: [
+                {
+                    secretArn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:rds!cluster-00000000-0000-0000-0000-000000000000-AbCdEf`,
+                    kmsKeyId: inputs.masterUserSecretKmsKeyId,
+                    secretStatus: "active",
+                },
+            ],
+        };
+    },
+    // --- Multi-region (src/targets/aws/{database,dns,failover}.ts): the global writer endpoint, the
+    // control parameter's ARN (a leading "/" in the name is not repeated in the ARN).
+    "aws:rds/globalCluster:GlobalCluster": (name, inputs) => {
+        const id = String(inputs.globalClusterIdentifier ?? name);
+        return { id, arn: `arn:aws:rds::${ACCOUNT}:global-cluster:${id}`, endpoint: `${id}.global-abcdefghij.global.rds.amazonaws.com` };
+    },
+    "aws:ssm/parameter:Parameter": (name, inputs) => ({ arn: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/${String(inputs.name ?? name).replace(/^\//, "")}` }),
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": (name, inputs) => ({ id: `ns-${name}`, name: inputs.name ?? name }),
     "aws:servicediscovery/service:Service": (name, inputs) => ({ arn: `arn:aws:servicediscovery:eu-west-1:${ACCOUNT}:service/srv-${name}`, name: inputs.name ?? name }),
     // --- Azure (AKS target) and the Kubernetes layer: names/ids ARM assigns, cluster identities,
@@ -123,6 +168,65 @@ export const COMPUTED: Record<string, StateFn> = {
         };
     },
     "azure-native:containerservice:AgentPool": (name, inputs) => ({ name: String(inputs.agentPoolName ?? name) }),
+    // Azure data tier (src/targets/azure/database.ts): the names/ids ARM assigns and the server's host name.
+    "azure-native:privatedns:PrivateZone": (name, inputs) => {
+        const zone = String(inputs.privateZoneName ?? name);
+        return { name: zone, id: `${azureGroupId(inputs)}/providers/Microsoft.Network/privateDnsZones/${zone}` };
+    },
+    "azure-native:dbforpostgresql:Server": (name, inputs) => {
+        const server = String(inputs.serverName ?? name);
+        return {
+            name: server,
+            id: `${azureGroupId(inputs)}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${server}`,
+            fullyQualifiedDomainName: `${server}.postgres.database.azure.com`,
+        };
+    },
+    "azure-native:dbforpostgresql:Database": (name, inputs) => ({ name: String(inputs.databaseName ?? name) }),
+    // Azure multi-region (src/targets/azure/frontdoor.ts, failover.ts, index.ts): what ARM generates
+    // and another stack reads (Front Door's id, endpoint host names), and the primary region stack's
+    // `target` output that a region stack reads by StackReference (src/config/region.ts primaryStack).
+    "azure-native:cdn:Profile": (name, inputs) => {
+        const profile = String(inputs.profileName ?? name);
+        return {
+            name: profile,
+            id: `${azureGroupId(inputs)}/providers/Microsoft.Cdn/profiles/${profile}`,
+            frontDoorId: "aaaaaaaa-0000-4000-8000-00000000fd01",
+        };
+    },
+    "azure-native:cdn:AFDEndpoint": (name, inputs) => {
+        const endpoint = String(inputs.endpointName ?? name);
+        return { name: endpoint, hostName: `${endpoint}-abcdefgh.z01.azurefd.net` };
+    },
+    "azure-native:cdn:AFDOriginGroup": (name, inputs) => {
+        const group = String(inputs.originGroupName ?? name);
+        return { name: group, id: `${azureGroupId(inputs)}/providers/Microsoft.Cdn/profiles/${String(inputs.profileName)}/originGroups/${group}` };
+    },
+    "azure-native:network:NetworkSecurityGroup": (name, inputs) => {
+        const nsg = String(inputs.networkSecurityGroupName ?? name);
+        return { name: nsg, id: `${azureGroupId(inputs)}/providers/Microsoft.Network/networkSecurityGroups/${nsg}` };
+    },
+    "azure-native:authorization:RoleDefinition": (name, inputs) => ({
+        id: `${String(inputs.scope)}/providers/Microsoft.Authorization/roleDefinitions/${String(inputs.roleDefinitionId ?? name)}`,
+    }),
+    "random:index/randomUuid:RandomUuid": () => ({ result: "bbbbbbbb-0000-4000-8000-000000000001" }),
+    "pulumi:pulumi:StackReference": (name, inputs) => ({
+        name: inputs.name ?? name,
+        outputs: {
+            target: {
+                multiRegion: {
+                    frontDoorId: "aaaaaaaa-0000-4000-8000-00000000fd01",
+                    probeHost: `primary-probe-abcdefgh.z01.azurefd.net`,
+                    frontDoorHost: "primary-abcdefgh.z01.azurefd.net",
+                    gatewayAddress: "203.0.113.90",
+                    // The GKE primary's: its multi-cluster Gateway's URL and the database's DNS write endpoint.
+                    globalUrl: "https://apfa.example.com",
+                    writeEndpoint: "abcdef012345.apfa-prod-europe-west1-pg.global.sql-psa.goog",
+                },
+                replicationCredential: "mock-password-primary-stack",
+            },
+        },
+        secretOutputNames: ["target"],
+    }),
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": () => ({
         status: {
             addresses: [{ type: "IPAddress", value: "203.0.113.80" }],
@@ -146,6 +250,12 @@ export const INVOKES: Record<string, InvokeFn> = {
     // eu-west-1's regional ELB log-delivery account (Elastic Load Balancing user guide).
     "aws:elb/getServiceAccount:getServiceAccount": (inputs) => ({ arn: "arn:aws:iam::156460612806:root", id: "156460612806", region: inputs.region ?? "eu-west-1" }),
     "aws:index/getRegion:getRegion": () => ({ name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }),
+    "aws:rds/getGlobalCluster:getGlobalCluster": (inputs) => {
+        const id = String(inputs.identifier);
+        return { identifier: id, arn: `arn:aws:rds::${ACCOUNT}:global-cluster:${id}`, endpoint: `${id}.global-abcdefghij.global.rds.amazonaws.com`, id };
+    },
+    // A secret replicated from the primary region: same name, this region's ARN.
+    "aws:secretsmanager/getSecret:getSecret": (inputs) => ({ arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${String(inputs.name)}-AbCdEf`, name: inputs.name, id: inputs.name }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
     // --- Azure (AKS target)
     "azure-native:authorization:getClientConfig": () => ({

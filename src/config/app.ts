@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 
-import { envMap, port, urlPath } from "./common";
+import { envMap, flag, port, urlPath } from "./common";
 
 /** The APFA container itself, the same on every target. */
 export const appSchema = z
@@ -75,6 +75,14 @@ export const monitoringSchema = z.strictObject({
     latencyP95ThresholdSeconds: z.number().positive().max(60).default(0.5),
     /** Base URL of the runbook every alert links to. */
     runbookBaseUrl: z.url().default("https://github.com/apfa/apfa-infra/blob/main/docs/runbooks.md"),
+    /**
+     * Also remote-write every sample to the cloud's managed Prometheus, created by the program, and
+     * add it to Grafana as a second datasource. aws only today: an Amazon Managed Service for
+     * Prometheus workspace (150 days of history, whatever happens to the Prometheus task, whose own
+     * volume lives only as long as the task). On AKS and GKE Prometheus keeps its data on a
+     * persistent volume that outlives its pod. @default false
+     */
+    managedPrometheus: flag.default(false),
 });
 
 export type AppSettings = z.output<typeof appSchema>;

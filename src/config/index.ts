@@ -15,6 +15,9 @@ import { azureSettingsSchema, type AzureSettings } from "../targets/azure/settin
 import { dockerSettingsSchema, type DockerSettings } from "../targets/docker/settings";
 import { gcpSettingsSchema, type GcpSettings } from "../targets/gcp/settings";
 import { toAlertingConfig, type AlertingConfig } from "./alerting";
+import type { BudgetSettings } from "./budget";
+import { regionalMinReplicas, toMultiRegionSettings, type MultiRegionSettings } from "./region";
+import { toDatabaseSettings, type DatabaseSettings } from "./database";
 import type { AppSettings, MonitoringSettings, ScalingSettings } from "./app";
 import { NAMESPACE, isProduction } from "./common";
 import { decodeConfigValue } from "./decode";
@@ -26,7 +29,10 @@ export { CLOUDS, ENV_NAME, NAMESPACE, type Cloud } from "./common";
 export { decodeConfigValue } from "./decode";
 export { ConfigError } from "./errors";
 export type { AppSettings, MonitoringSettings, ScalingSettings } from "./app";
+export { POSTGRES_PORT, type DatabaseSettings } from "./database";
+export { TOPOLOGIES, regionalMinReplicas, type MultiRegionSettings, type Topology } from "./region";
 export { receiverCredential, type AlertingConfig, type ReceiverConfig } from "./alerting";
+export { DEFAULT_COST_ASSUMPTIONS, budgetSchema, costAssumptionsSchema, type BudgetSettings, type CostAssumptions, type CostSettings } from "./budget";
 export {
     RELEASE_PHASES,
     parseReleaseState,
@@ -65,6 +71,12 @@ interface CommonConfig {
     readonly allowPlainHttp: boolean;
     /** User tags merged into every taggable resource (labels on Kubernetes and GCP). */
     readonly tags: Readonly<Record<string, string>>;
+    /** APFA's PostgreSQL database (`apfa:database`, src/config/database.ts); each target's sizing is in its own settings. */
+    readonly database: DatabaseSettings;
+    /** `apfa:multiRegion`: this stack's region in a multi-region deployment; absent for a single region. */
+    readonly multiRegion?: MultiRegionSettings;
+    /** `apfa:budget`: the monthly budget the cost estimate is checked against (tools/cost/). Unset: no budget. */
+    readonly budget?: BudgetSettings;
     /** Grafana admin password given in config (always a Pulumi secret); generated when absent. */
     readonly grafanaAdminPassword?: pulumi.Output<string>;
 }
@@ -144,19 +156,39 @@ export function parseConfig(raw: RawConfig): ApfaConfig {
     return toApfaConfig(result.data, raw);
 }
 
+/** The stack's own region, as its cloud's key names it (for `apfa:multiRegion`). */
+function stackRegion(data: ParsedStack, raw: RawConfig): string {
+    switch (data.cloud) {
+        case "aws":
+            return String(raw.values["aws:region"]);
+        case "azure":
+            return (data.azure ?? azureSettingsSchema.parse({})).location;
+        case "gcp":
+            return (data.gcp ?? gcpSettingsSchema.parse({})).region;
+        default:
+            return "local";
+    }
+}
+
 function toApfaConfig(data: ParsedStack, raw: RawConfig): ApfaConfig {
+    const multiRegion = data.multiRegion === undefined ? undefined : toMultiRegionSettings(data.multiRegion, stackRegion(data, raw));
     const common: CommonConfig = {
         project: raw.project,
         stack: raw.stack,
         prefix: `${raw.project}-${raw.stack}`,
         app: data.app,
-        scaling: data.scaling,
+        // A warm standby region runs a fraction of the minimum (apfa:multiRegion.standbyCapacityPercent).
+        scaling: { ...data.scaling, minReplicas: regionalMinReplicas(data.scaling.minReplicas, multiRegion) },
+        ...(multiRegion ? { multiRegion } : {}),
         monitoring: data.monitoring,
         alerting: toAlertingConfig(data.alerting, (value) => pulumi.secret(value)),
         release: data.release,
         production: isProduction(data),
         allowPlainHttp: data.allowPlainHttp,
         tags: data.tags,
+        database: toDatabaseSettings(data.database, isProduction(data)),
+        // Only when set: stacks without a budget keep exactly the config object they had.
+        ...(data.budget === undefined ? {} : { budget: data.budget }),
         grafanaAdminPassword: data.grafanaAdminPassword === undefined ? undefined : pulumi.secret(data.grafanaAdminPassword),
     };
     switch (data.cloud) {

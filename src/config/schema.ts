@@ -6,9 +6,13 @@ import { z } from "zod";
 
 import { awsSettingsSchema, awsStackRules } from "../targets/aws/settings";
 import { azureSettingsSchema, azureStackRules } from "../targets/azure/settings";
-import { dockerSettingsSchema } from "../targets/docker/settings";
+import { dockerSettingsSchema, dockerStackRules } from "../targets/docker/settings";
 import { gcpSettingsSchema, gcpStackRules } from "../targets/gcp/settings";
 import { alertingSchema } from "./alerting";
+import { budgetSchema, costSchema } from "./budget";
+import { multiRegionRules, multiRegionSchema } from "./region";
+import { policySchema } from "./policy";
+import { databaseSchema } from "./database";
 import { appSchema, monitoringSchema, scalingSchema } from "./app";
 import { SLOTS } from "../contract";
 import { CLOUDS, DOCUMENTATION_ACCOUNT, NAMESPACE, acceptsPlaceholders, flag, isPlaceholderImage, labelMap, valid, type Cloud, type StackRule } from "./common";
@@ -22,6 +26,16 @@ const stackObject = z.strictObject({
     monitoring: monitoringSchema.prefault({}),
     /** Alertmanager's receivers and routing (src/config/alerting.ts); may hold secrets. */
     alerting: alertingSchema.prefault({}),
+    /** APFA's PostgreSQL database, the keys shared by every target (src/config/database.ts). */
+    database: databaseSchema.prefault({}),
+    /** This stack's region in a multi-region deployment (src/config/region.ts); absent: one region. */
+    multiRegion: multiRegionSchema.optional(),
+    /** The monthly budget the cost estimate is checked against (src/config/budget.ts). */
+    budget: budgetSchema.optional(),
+    /** Usage assumptions of the cost estimate, `npm run cost` (src/config/budget.ts). */
+    cost: costSchema.optional(),
+    /** What the policy pack needs about this stack: rule waivers, allowed registries (src/config/policy.ts). */
+    policy: policySchema.prefault({}),
     release: releaseSchema.prefault({}),
     rollout: rolloutSchema.prefault({}),
     tags: labelMap.default({}),
@@ -49,7 +63,7 @@ export const KNOWN_KEYS: readonly string[] = Object.keys(stackObject.shape);
 
 /** Each cloud's rules over several keys, kept beside that cloud's settings. */
 const CLOUD_RULES: Readonly<Record<Cloud, StackRule | undefined>> = {
-    docker: undefined,
+    docker: dockerStackRules,
     aws: awsStackRules,
     azure: azureStackRules,
     gcp: gcpStackRules,
@@ -89,6 +103,25 @@ const commonStackRules = (cloud: Cloud): StackRule => ({ own }) => {
                 );
             }
         }
+    }
+    return problems;
+};
+
+/** `apfa:monitoring.managedPrometheus` needs monitoring and a target that has a managed store. */
+const managedPrometheusRules = (cloud: Cloud): StackRule => ({ own }) => {
+    const monitoring = valid(monitoringSchema, own.monitoring ?? {});
+    if (!monitoring?.managedPrometheus) {
+        return [];
+    }
+    const problems: string[] = [];
+    if (cloud !== "aws") {
+        problems.push(
+            `${NAMESPACE}:monitoring.managedPrometheus: only on the aws target today (Amazon Managed Service for Prometheus); ` +
+                `this stack is ${cloud}${cloud === "docker" ? "" : ", where Prometheus's data already outlives its pod on a persistent volume"}`,
+        );
+    }
+    if (!monitoring.enabled) {
+        problems.push(`${NAMESPACE}:monitoring.managedPrometheus: needs ${NAMESPACE}:monitoring.enabled (no Prometheus would write to it)`);
     }
     return problems;
 };
@@ -136,7 +169,7 @@ export function stackSchema(all: Readonly<Record<string, unknown>> = {}, prefix 
             if (cloud === undefined) {
                 return;
             }
-            const rules = [commonStackRules(cloud), CLOUD_RULES[cloud], rolloutRules(cloud), alertingRules];
+            const rules = [commonStackRules(cloud), CLOUD_RULES[cloud], rolloutRules(cloud), alertingRules, managedPrometheusRules(cloud), multiRegionRules(cloud)];
             for (const rule of rules) {
                 for (const problem of rule?.({ own, all, prefix }) ?? []) {
                     addFormattedIssue(ctx, problem);

@@ -81,6 +81,41 @@ export function auxPodLabels(
     return { ...labels, ...clients, ...auxSelectorLabels(spec) };
 }
 
+/**
+ * Scanner findings an auxiliary service's Deployment keeps on purpose, each with its reason, in the
+ * scanners' own suppression formats (checkov `checkov.io/skipN: <check>=<reason>`, kube-score
+ * `kube-score/ignore: <check>,…`). Derived from the spec, so a suppression lasts only as long as its
+ * cause; tests/scanners.test.ts runs both scanners on the rendered manifests.
+ */
+export function auxScannerAnnotations(spec: Pick<AuxServiceSpec, "runAsUser" | "secretEnv" | "healthPath" | "readyPath" | "dataVolume" | "peers">): Record<string, string> {
+    const checkov = [
+        "CKV_K8S_15=the image is a pinned version (src/monitoring/images.ts): pull policy Always would make every restart depend on the registry",
+        "CKV_K8S_43=the image is pinned by its version tag, the same version the tests run",
+    ];
+    // kube-score: the same pull-policy finding, and a one-replica Deployment by design (one process owns the data).
+    const kubeScore = ["container-image-pull-policy"];
+    if (Object.keys(spec.secretEnv ?? {}).length > 0) {
+        checkov.push("CKV_K8S_35=the variable comes from this service's own Secret through secretKeyRef, which is how its image reads that setting");
+    }
+    if (spec.runAsUser < 10000) {
+        checkov.push(`CKV_K8S_40=runs as its image's own user ${spec.runAsUser}, which owns the image's files`);
+        kubeScore.push("container-security-context-user-group-id");
+    }
+    if ((spec.readyPath ?? spec.healthPath) === spec.healthPath) {
+        kubeScore.push("pod-probes-identical");
+    }
+    if (spec.peers) {
+        // Peers spread over nodes and zones with topologySpreadConstraints, which kube-score does not count.
+        kubeScore.push("deployment-has-host-podantiaffinity");
+    } else {
+        kubeScore.push("deployment-replicas");
+        if (spec.dataVolume) {
+            kubeScore.push("deployment-strategy");
+        }
+    }
+    return { ...Object.fromEntries(checkov.map((skip, i) => [`checkov.io/skip${i + 1}`, skip])), "kube-score/ignore": kubeScore.join(",") };
+}
+
 /** What an operator runs to reach a ClusterIP service from their machine. */
 export function portForwardInstructions(namespace: string, service: string, port: number, localPort: number): string {
     return `kubectl -n ${namespace} port-forward svc/${service} ${localPort}:${port}, then open http://localhost:${localPort}`;
@@ -333,7 +368,7 @@ export function createAuxService(ctx: AuxServiceContext, spec: AuxServiceSpec, p
     const deployment = new k8s.apps.v1.Deployment(
         `${logical}`,
         {
-            metadata: meta(spec.name),
+            metadata: { ...meta(spec.name), annotations: auxScannerAnnotations(spec) },
             spec: auxDeploymentSpec({
                 spec,
                 labels,
@@ -409,6 +444,7 @@ export function auxPeersServiceSpec(spec: AuxServiceSpec): k8s.types.input.core.
         throw new Error(`aux service ${spec.name} has no peers`);
     }
     return {
+        type: "ClusterIP",
         clusterIP: "None",
         publishNotReadyAddresses: true,
         selector: auxSelectorLabels(spec),

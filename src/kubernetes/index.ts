@@ -45,8 +45,10 @@ import {
     type NetworkPolicyManifest,
     type NetworkPolicyPeer,
 } from "./network-policy";
-import { gatewayAddress, gatewayManifest, gatewayUrl, httpRouteManifest, httpsRedirectRouteManifest, type GatewayTls } from "./routing";
-import { CHART_PATH, chartDigest, chartValues, type PodDrain } from "./values";
+import { gatewayAddress, gatewayManifest, gatewayUrl, httpRouteManifest, httpsRedirectRouteManifest, type BackendKind, type GatewayTls } from "./routing";
+import { CHART_PATH, chartDigest, chartValues, mergeValues, type PodDrain } from "./values";
+import { createDatabaseAccess } from "./database";
+import type { Database } from "../contract";
 
 export { chartValues, CHART_PATH, cpuQuantity, mergeValues, podTermination, type ChartPlatform, type PodDrain } from "./values";
 export * as names from "./names";
@@ -93,6 +95,21 @@ export interface KubernetesApfaArgs {
      * with TLS): its solver pods' port is then open to the gateway peers. @default false
      */
     readonly acmeHttp01Solver?: boolean;
+    /**
+     * APFA's database (created by the target): both slots get its libpq env, PGPASSWORD from a
+     * Secret, and egress to its `egressCidrs`. Unset: no database env.
+     */
+    readonly database?: Database;
+    /**
+     * The weighted route's backends: this cluster's slot Services, or (the config cluster of a GKE
+     * multi-cluster Gateway) their ServiceImports, which span every fleet cluster. @default "Service"
+     */
+    readonly backendKind?: BackendKind;
+    /**
+     * A header every request must carry to reach APFA through the weighted route (AKS behind Front
+     * Door: `X-Azure-FDID` with the profile's id); requests without it match no rule. @default none
+     */
+    readonly requiredHeader?: { readonly name: string; readonly value: pulumi.Input<string> };
 }
 
 /** Helm release settings shared by both slots. */
@@ -204,6 +221,15 @@ export class KubernetesApfa extends pulumi.ComponentResource {
                 ),
         );
 
+        const database = args.database
+            ? createDatabaseAccess(
+                  name,
+                  args.database,
+                  { namespace, labels: managedLabels("apfa", "database", this.commonLabels), provider, dependsOn: [this.namespace] },
+                  this,
+              )
+            : undefined;
+
         const digest = chartDigest(path.resolve(CHART_PATH));
         const releases = {} as Record<Slot, k8s.helm.v3.Release>;
         const slots = {} as Record<Slot, SlotDeployment>;
@@ -215,7 +241,9 @@ export class KubernetesApfa extends pulumi.ComponentResource {
                     chart: CHART_PATH,
                     namespace,
                     createNamespace: false,
-                    values: chartValues(config, slot, { drain: args.drain, values: args.chartValues }),
+                    values: database
+                        ? database.values.apply((extra) => mergeValues(chartValues(config, slot, { drain: args.drain, values: args.chartValues }), extra))
+                        : chartValues(config, slot, { drain: args.drain, values: args.chartValues }),
                     // A failed upgrade rolls back to the last good revision of this slot.
                     atomic: true,
                     cleanupOnFail: true,
@@ -223,7 +251,7 @@ export class KubernetesApfa extends pulumi.ComponentResource {
                     maxHistory: 10,
                     description: `apfa chart sha256:${digest}`,
                 },
-                { ...childOpts, dependsOn: [this.namespace, ...policyResources, ...(args.releaseDependsOn ?? [])] },
+                { ...childOpts, dependsOn: [this.namespace, ...policyResources, ...(database?.dependencies ?? []), ...(args.releaseDependsOn ?? [])] },
             );
             slots[slot] = {
                 slot,
@@ -250,16 +278,23 @@ export class KubernetesApfa extends pulumi.ComponentResource {
             { ...childOpts, dependsOn: [this.namespace, ...(args.gatewayDependsOn ?? [])], customTimeouts: { create: "20m", update: "20m" } },
         );
 
-        const route = httpRouteManifest({
-            namespace: APFA_NAMESPACE,
-            weights: this.weights,
-            appPort: config.app.port,
-            tls: args.tls !== undefined,
-            labels: managedLabels("apfa", "route", this.commonLabels),
-        });
+        const routeOf = (requiredHeader?: { name: string; value: string }) =>
+            httpRouteManifest({
+                namespace: APFA_NAMESPACE,
+                weights: this.weights,
+                appPort: config.app.port,
+                tls: args.tls !== undefined,
+                labels: managedLabels("apfa", "route", this.commonLabels),
+                backendKind: args.backendKind,
+                requiredHeader,
+            });
+        const route = routeOf();
+        const header = args.requiredHeader;
+        // The header's value may be known only once another resource exists (Front Door's id).
+        const routeSpec = header ? pulumi.output(header.value).apply((value) => routeOf({ name: header.name, value }).spec) : route.spec;
         this.route = new k8s.apiextensions.CustomResource(
             `${name}-route`,
-            { apiVersion: route.apiVersion, kind: route.kind, metadata: { ...route.metadata, namespace }, spec: route.spec },
+            { apiVersion: route.apiVersion, kind: route.kind, metadata: { ...route.metadata, namespace }, spec: routeSpec },
             { ...childOpts, dependsOn: [this.gateway, releases.blue, releases.green] },
         );
         this.trafficUrn = this.route.urn;

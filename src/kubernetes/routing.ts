@@ -72,9 +72,17 @@ export interface GatewayManifest {
     };
 }
 
+/**
+ * What a weighted backend is: a Service of this cluster, or (GKE multi-cluster Gateway) the
+ * ServiceImport that Multi-cluster Services makes of the same-named Service of every fleet cluster.
+ */
+export type BackendKind = "Service" | "ServiceImport";
+/** The API group of each backend kind (core Services have the empty group). */
+export const BACKEND_GROUPS: Readonly<Record<BackendKind, "" | "net.gke.io">> = { Service: "", ServiceImport: "net.gke.io" };
+
 export interface HttpRouteBackendRef {
-    readonly group: "";
-    readonly kind: "Service";
+    readonly group: "" | "net.gke.io";
+    readonly kind: BackendKind;
     readonly name: string;
     readonly port: number;
     readonly weight: number;
@@ -82,6 +90,8 @@ export interface HttpRouteBackendRef {
 
 export interface HttpRoutePathMatch {
     readonly path: { readonly type: "PathPrefix"; readonly value: string };
+    /** Headers a request must carry to match (all of them, exact values). */
+    readonly headers?: readonly { readonly type: "Exact"; readonly name: string; readonly value: string }[];
 }
 
 /** The rule that splits user traffic between the slots. */
@@ -168,7 +178,7 @@ export function gatewayManifest(args: {
  * step of a release.
  * @throws RangeError unless the weights are integers 0-100 adding up to 100.
  */
-export function weightedBackends(weights: TrafficWeights, port: number): HttpRouteBackendRef[] {
+export function weightedBackends(weights: TrafficWeights, port: number, kind: BackendKind = "Service"): HttpRouteBackendRef[] {
     const total = SLOTS.reduce((sum, slot) => sum + weights[slot], 0);
     for (const slot of SLOTS) {
         const w = weights[slot];
@@ -179,7 +189,7 @@ export function weightedBackends(weights: TrafficWeights, port: number): HttpRou
     if (total !== 100) {
         throw new RangeError(`slot weights must add up to 100, got ${total}`);
     }
-    return SLOTS.map((slot: Slot) => ({ group: "", kind: "Service", name: serviceName(slot), port, weight: weights[slot] }));
+    return SLOTS.map((slot: Slot) => ({ group: BACKEND_GROUPS[kind], kind, name: serviceName(slot), port, weight: weights[slot] }));
 }
 
 /** The listener user traffic arrives on: HTTPS when TLS is configured, else plain HTTP. */
@@ -199,6 +209,10 @@ export function httpRouteManifest(args: {
     /** Whether the Gateway has an HTTPS listener (the route then serves it, not plain HTTP). */
     tls?: boolean;
     labels?: Readonly<Record<string, string>>;
+    /** The slots' backends: this cluster's Services, or their multi-cluster ServiceImports. @default "Service" */
+    backendKind?: BackendKind;
+    /** A header every routed request must carry (e.g. Front Door's `X-Azure-FDID`); others match no rule (404). */
+    requiredHeader?: { readonly name: string; readonly value: string };
 }): HttpRouteManifest<WeightedRule> {
     return {
         apiVersion: GATEWAY_API_VERSION,
@@ -206,7 +220,17 @@ export function httpRouteManifest(args: {
         metadata: { name: ROUTE_NAME, namespace: args.namespace, labels: args.labels },
         spec: {
             parentRefs: [{ name: GATEWAY_NAME, sectionName: userListener(args.tls ?? false) }],
-            rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: weightedBackends(args.weights, args.appPort) }],
+            rules: [
+                {
+                    matches: [
+                        {
+                            path: { type: "PathPrefix", value: "/" },
+                            ...(args.requiredHeader ? { headers: [{ type: "Exact" as const, name: args.requiredHeader.name, value: args.requiredHeader.value }] } : {}),
+                        },
+                    ],
+                    backendRefs: weightedBackends(args.weights, args.appPort, args.backendKind),
+                },
+            ],
         },
     };
 }

@@ -21,6 +21,8 @@ export interface ArtifactsInput {
     readonly alertmanagerUrl?: string;
     /** Alertmanager's replicas when it runs as a peer group: Prometheus sends to each. */
     readonly alertmanagerReplicas?: { readonly dnsName: string; readonly port: number };
+    /** The managed store Prometheus also writes to. */
+    readonly remoteWrite?: { readonly url: string; readonly sigv4Region: string };
 }
 
 export interface MonitoringArtifacts {

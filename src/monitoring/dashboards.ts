@@ -18,6 +18,7 @@ import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import type { MonitoringSettings, Slot } from "../config";
 import { SLOTS } from "../config";
 import { APFA_JOB, SLOT_LABEL } from "./prometheus";
+import { addDatabaseRow } from "./database";
 import {
     BURN_RATE_WINDOWS,
     ERROR_RATIO_WINDOWS,
@@ -183,6 +184,7 @@ export function overviewDashboard(settings: DashboardSettings): dashboard.Dashbo
             query(`process_resident_memory_bytes{${slotSelector(slot)}}`, "{{instance}}", "A"),
         ]).min(0),
     );
+    addDatabaseRow(builder, nextId, DATASOURCE_REF);
     return builder.build();
 }
 

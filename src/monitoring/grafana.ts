@@ -30,6 +30,9 @@ export function escapeProvisioningValue(value: string): string {
     return value.replace(/\$/g, "$$$$");
 }
 
+/** UID of the provisioned datasource of the managed metrics store (`apfa:monitoring.managedPrometheus`). */
+export const MANAGED_PROMETHEUS_DATASOURCE_UID = "apfa-managed-prometheus";
+
 /** UID of the provisioned Alertmanager datasource. */
 export const ALERTMANAGER_DATASOURCE_UID = "apfa-alertmanager";
 
@@ -42,6 +45,8 @@ export function datasourcesYml(
     prometheusUrl: string,
     settings: Pick<MonitoringSettings, "scrapeIntervalSeconds">,
     alertmanagerUrl?: string,
+    /** The managed store's query root and region: a second Prometheus datasource signed with SigV4. */
+    managed?: { readonly queryUrl: string; readonly sigv4Region: string },
 ): string {
     return renderYaml(
         {
@@ -67,6 +72,31 @@ export function datasourcesYml(
                         prometheusVersion: PROMETHEUS_VERSION,
                     },
                 },
+                ...(managed !== undefined
+                    ? [
+                          {
+                              name: "Managed Prometheus (history)",
+                              // The core Prometheus type with SigV4 (enabled by GF_AUTH_SIGV4_AUTH_ENABLED):
+                              // Grafana 12 still supports it (deprecated in favour of the
+                              // grafana-amazonprometheus-datasource plugin, which Grafana 13 migrates to
+                              // and which would have to be downloaded: Grafana's plugin installs are off here).
+                              type: "prometheus",
+                              uid: MANAGED_PROMETHEUS_DATASOURCE_UID,
+                              access: "proxy",
+                              url: escapeProvisioningValue(managed.queryUrl),
+                              editable: false,
+                              version: 1,
+                              jsonData: {
+                                  httpMethod: "POST",
+                                  timeInterval: `${settings.scrapeIntervalSeconds}s`,
+                                  sigV4Auth: true,
+                                  // The AWS SDK's default chain: on ECS, Grafana's task role (query actions on this workspace only).
+                                  sigV4AuthType: "default",
+                                  sigV4Region: managed.sigv4Region,
+                              },
+                          },
+                      ]
+                    : []),
                 ...(alertmanagerUrl !== undefined
                     ? [
                           {

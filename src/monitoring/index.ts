@@ -132,9 +132,12 @@ export class Monitoring extends pulumi.ComponentResource {
 
         // Discovery may carry values known only once the target exists (an ECS cluster's ARN).
         const replicas = this.alertmanager.replicas;
+        // The target creates the managed store when config asks for one (and the config rules
+        // refuse the flag where a target has none).
+        const store = args.cluster.metricsStore;
         const prometheusConfig = pulumi
-            .all([slotDiscovery(args.cluster), this.alertmanager.internalUrl, replicas?.dnsName])
-            .apply(([discovery, alertmanagerUrl, replicasDns]) =>
+            .all([slotDiscovery(args.cluster), this.alertmanager.internalUrl, replicas?.dnsName, store?.remoteWriteUrl])
+            .apply(([discovery, alertmanagerUrl, replicasDns, remoteWriteUrl]) =>
                 prometheusFiles({
                     settings: args.settings,
                     app: args.app,
@@ -142,6 +145,7 @@ export class Monitoring extends pulumi.ComponentResource {
                     externalLabels,
                     alertmanagerUrl,
                     ...(replicas && replicasDns !== undefined ? { alertmanagerReplicas: { dnsName: replicasDns, port: replicas.port } } : {}),
+                    ...(store && remoteWriteUrl !== undefined ? { remoteWrite: { url: remoteWriteUrl, sigv4Region: store.auth.region } } : {}),
                 }),
             );
 
@@ -164,6 +168,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 resources: PROMETHEUS_RESOURCES,
                 runAsUser: PROMETHEUS_UID,
                 discoversTargets: true,
+                ...(store ? { metricsStoreAccess: "write" as const } : {}),
                 operatorPort: PROMETHEUS_PORT,
             },
             this,
@@ -172,8 +177,10 @@ export class Monitoring extends pulumi.ComponentResource {
         const files: Record<string, pulumi.Input<string>> = {
             // The datasource URL is only known once the target has placed Prometheus.
             [GRAFANA_PATHS.datasources]: pulumi
-                .all([this.prometheus.internalUrl, this.alertmanager.internalUrl])
-                .apply(([prometheusUrl, alertmanagerUrl]) => datasourcesYml(prometheusUrl, args.settings, alertmanagerUrl)),
+                .all([this.prometheus.internalUrl, this.alertmanager.internalUrl, store?.queryUrl])
+                .apply(([prometheusUrl, alertmanagerUrl, queryUrl]) =>
+                    datasourcesYml(prometheusUrl, args.settings, alertmanagerUrl, store && queryUrl !== undefined ? { queryUrl, sigv4Region: store.auth.region } : undefined),
+                ),
             ...grafanaStaticFiles(args.settings),
         };
 
@@ -185,11 +192,12 @@ export class Monitoring extends pulumi.ComponentResource {
                 healthPath: "/api/health",
                 files,
                 dataVolume: { mountPath: GRAFANA_PATHS.dataDir, sizeGiB: GRAFANA_DATA_GIB },
-                env: grafanaEnvironment(args.settings),
+                env: { ...grafanaEnvironment(args.settings), ...(store ? { GF_AUTH_SIGV4_AUTH_ENABLED: "true" } : {}) },
                 secretEnv: { GF_SECURITY_ADMIN_PASSWORD: this.adminPassword },
                 resources: GRAFANA_RESOURCES,
                 runAsUser: GRAFANA_UID,
                 operatorPort: GRAFANA_PORT,
+                ...(store ? { metricsStoreAccess: "query" as const } : {}),
             },
             this,
         );

@@ -53,6 +53,8 @@ export interface PrometheusConfigInput {
      * per replica. Alerts then go to every replica rather than to one behind the Service address.
      */
     readonly alertmanagerReplicas?: { readonly dnsName: string; readonly port: number };
+    /** A managed store every sample is also written to (`ApfaCluster.metricsStore`), signed with AWS SigV4. */
+    readonly remoteWrite?: { readonly url: string; readonly sigv4Region: string };
 }
 
 /** A relabel rule in Prometheus's own field names. */
@@ -74,6 +76,11 @@ export interface PrometheusConfig {
         readonly external_labels?: Readonly<Record<string, string>>;
     };
     readonly rule_files: readonly string[];
+    readonly remote_write?: readonly {
+        readonly url: string;
+        readonly sigv4: { readonly region: string };
+        readonly queue_config: { readonly max_samples_per_send: number; readonly max_shards: number; readonly capacity: number };
+    }[];
     readonly alerting?: {
         readonly alertmanagers: readonly {
             readonly scheme: "http" | "https";
@@ -230,6 +237,20 @@ export function prometheusConfig(input: PrometheusConfigInput): PrometheusConfig
             ...(input.externalLabels && Object.keys(input.externalLabels).length > 0 ? { external_labels: { ...input.externalLabels } } : {}),
         },
         rule_files: [PROMETHEUS_PATHS.rulesFile],
+        ...(input.remoteWrite !== undefined
+            ? {
+                  remote_write: [
+                      {
+                          url: input.remoteWrite.url,
+                          // Credentials from the default AWS chain: on ECS, the task role (granted aps:RemoteWrite on this workspace only).
+                          sigv4: { region: input.remoteWrite.sigv4Region },
+                          // Amazon Managed Service for Prometheus's recommended queue (its user guide,
+                          // "remote write … configuration"): bigger batches than Prometheus's default 2000/50/10000 need not.
+                          queue_config: { max_samples_per_send: 1000, max_shards: 200, capacity: 2500 },
+                      },
+                  ],
+              }
+            : {}),
         ...(input.alertmanagerReplicas !== undefined
             ? { alerting: peerAlertingBlock(input.alertmanagerReplicas) }
             : input.alertmanagerUrl !== undefined

@@ -12,6 +12,7 @@
 import type { MonitoringSettings } from "../config";
 import { SLOTS } from "../config";
 import { APFA_JOB, SLOT_LABEL, renderYaml } from "./prometheus";
+import { DATABASE_RULE_GROUP, databaseAlertingRules, databaseRecordingRules } from "./database";
 
 /** The SLO period the error budget is spent over. */
 export const SLO_PERIOD_DAYS = 30;
@@ -308,6 +309,16 @@ export function ruleGroups(settings: RulesSettings, options: RulesOptions = {}):
             { name: "apfa-slo-recording", rules: recordingRules() },
             { name: "apfa-latency-recording", rules: latencyRules() },
             { name: "apfa-alerts", rules: alerts },
+            // The app's view of its database (src/monitoring/database.ts): recorded series first, then the alerts on them.
+            {
+                name: DATABASE_RULE_GROUP,
+                rules: [
+                    ...databaseRecordingRules(),
+                    ...databaseAlertingRules((alert) => runbookUrl(settings.runbookBaseUrl, alert)).map((rule) =>
+                        options.pendingOverride !== undefined ? { ...rule, for: options.pendingOverride } : rule,
+                    ),
+                ],
+            },
         ],
     };
 }

@@ -163,6 +163,20 @@ export function find(plan: Plan, type: string, name: string): PlannedResource {
  * Resources whose inputs differ between two plans (plus ones added or removed): the blast radius
  * of a config change.
  */
+/**
+ * The component types above `resource`, nearest first, from its `parent` links. (The engine puts
+ * the whole chain in a URN; the mock monitor's URNs carry only the immediate parent's type, so
+ * ancestry is read from the links, not the URN.)
+ */
+export function ancestorTypes(plan: Plan, resource: PlannedResource): string[] {
+    const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+    const types: string[] = [];
+    for (let parent = resource.parent ? byUrn.get(resource.parent) : undefined; parent; parent = parent.parent ? byUrn.get(parent.parent) : undefined) {
+        types.push(parent.type);
+    }
+    return types;
+}
+
 export function changedResources(before: Plan, after: Plan): string[] {
     const key = (r: PlannedResource) => `${r.type}::${r.name}`;
     const a = new Map(before.resources.map((r) => [key(r), JSON.stringify(r.inputs)]));

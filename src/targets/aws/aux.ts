@@ -39,6 +39,7 @@ import {
     type AwsLocation,
     type RoleWithPolicies,
 } from "./iam";
+import { ampAccessPolicy } from "./amp";
 import type { LoadBalancer } from "./loadBalancer";
 import { TLS_POLICY, targetHealthCheck } from "./loadBalancer";
 import { auxServiceName, ecsClusterName, logGroupName, serviceDiscoveryNamespace } from "./names";
@@ -61,6 +62,8 @@ export interface AuxPlatform {
     readonly location: pulumi.Output<AwsLocation>;
     readonly loadBalancer: LoadBalancer;
     readonly groups: AppSecurityGroups;
+    /** The managed metrics workspace's ARN, when the stack has one (`metricsStoreAccess` grants on it). */
+    readonly metricsWorkspaceArn?: pulumi.Output<string>;
 }
 
 /** Ports the ALB already uses for APFA's own listeners. */
@@ -299,6 +302,11 @@ export class AuxServices {
         const taskPolicies: Record<string, pulumi.Input<string>> = { exec: JSON.stringify(ecsExecPolicy()) };
         if (spec.discoversTargets) {
             taskPolicies.discovery = location.apply((where) => JSON.stringify(ecsDiscoveryPolicy(where, cluster)));
+        }
+        const workspaceArn = this.platform.metricsWorkspaceArn;
+        if (spec.metricsStoreAccess && workspaceArn) {
+            const access = spec.metricsStoreAccess;
+            taskPolicies[`metrics-${access}`] = workspaceArn.apply((arn) => JSON.stringify(ampAccessPolicy(access, arn)));
         }
         const task = createRole(
             `${base}-task`,

@@ -93,6 +93,12 @@ export function environmentList(env: Readonly<Record<string, string>>): KeyValue
         .map((name) => ({ name, value: env[name] }));
 }
 
+/** Container secrets as ECS wants them, sorted by name; undefined when there are none (the JSON stays as before). */
+export function secretList(secrets: Readonly<Record<string, string>>): { name: string; valueFrom: string }[] | undefined {
+    const names = Object.keys(secrets).sort();
+    return names.length > 0 ? names.map((name) => ({ name, valueFrom: secrets[name] })) : undefined;
+}
+
 /** A container health check that GETs `path` on localhost (the probe every target uses). */
 export const httpHealthCheckCommand = httpProbeCommand;
 
@@ -112,6 +118,8 @@ export interface AppContainerArgs {
     readonly logs: LogTarget;
     readonly slot: string;
     readonly healthCheckStartPeriodSeconds: number;
+    /** Container secrets: env name → `valueFrom` (a Secrets Manager ARN, or `<arn>:<json key>::`). @default {} */
+    readonly secrets?: Readonly<Record<string, string>>;
 }
 
 /** APFA's one container. */
@@ -126,6 +134,7 @@ export function appContainerDefinitions(args: AppContainerArgs): ContainerDefini
                 { containerPort: args.metricsPort, hostPort: args.metricsPort, protocol: "tcp", name: "metrics", appProtocol: "http" },
             ],
             environment: environmentList(args.env),
+            secrets: secretList(args.secrets ?? {}),
             // Nothing in the image is writable; /tmp is a task-scoped volume.
             readonlyRootFilesystem: true,
             mountPoints: [{ sourceVolume: APP_TMP_VOLUME, containerPath: "/tmp", readOnly: false }],

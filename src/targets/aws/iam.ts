@@ -97,6 +97,8 @@ export interface ExecutionGrants {
     readonly images: readonly string[];
     /** Secrets Manager secrets injected as container secrets. */
     readonly secretArns?: readonly string[];
+    /** Customer-managed KMS keys those secrets are encrypted with (the RDS-managed master secret's key). */
+    readonly secretKeyArns?: readonly string[];
     /**
      * Images pulled through an ECR pull-through cache: the first pull of each creates its
      * repository and imports the upstream image, which needs two more actions on that repository.
@@ -150,6 +152,15 @@ export function executionRolePolicy(grants: ExecutionGrants): PolicyDocument {
             Effect: "Allow",
             Action: ["secretsmanager:GetSecretValue"],
             Resource: secrets,
+        });
+    }
+    const keys = [...new Set(grants.secretKeyArns ?? [])].sort();
+    if (keys.length > 0) {
+        statements.push({
+            Sid: "DecryptTaskSecrets",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: keys,
         });
     }
     return document(statements);

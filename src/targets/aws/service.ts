@@ -6,6 +6,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AwsConfig, Slot } from "../../config";
+import { PASSWORD_ENV, libpqEnvironment } from "../../config/database";
+import type { Database } from "../../contract";
 import { slotImage, slotReplicaBounds, trafficWeights } from "../../bluegreen";
 import { APP_TMP_VOLUME, appContainerDefinitions, containerDefinitionsJson } from "./containers";
 import type { Network } from "./network";
@@ -40,6 +42,8 @@ export interface SlotContext {
     readonly taskRoleArn: pulumi.Input<string>;
     readonly taskSecurityGroupId: pulumi.Input<string>;
     readonly targetGroup: aws.lb.TargetGroup;
+    /** APFA's database: its libpq settings become plain environment, the password a container secret. */
+    readonly database?: Database;
     /**
      * Resources that must exist before the service (the rule that attaches the target group, IAM
      * grants, security-group rules), besides the network's `egressReady`, which is always added.
@@ -73,17 +77,20 @@ export function createSlotService(name: string, slot: Slot, ctx: SlotContext, pa
             executionRoleArn: ctx.executionRoleArn,
             taskRoleArn: ctx.taskRoleArn,
             volumes: [{ name: APP_TMP_VOLUME }],
-            containerDefinitions: containerDefinitionsJson(
-                appContainerDefinitions({
-                    image,
-                    port: config.app.port,
-                    metricsPort: config.app.metricsPort,
-                    healthPath: config.app.healthPath,
-                    env: slotEnvironment(config, slot),
-                    logs: { logGroupName: logGroupName(config.prefix), region: config.region },
-                    slot,
-                    healthCheckStartPeriodSeconds: config.aws.healthCheckGracePeriodSeconds,
-                }),
+            containerDefinitions: databaseSettings(ctx.database).apply(({ env, secrets }) =>
+                containerDefinitionsJson(
+                    appContainerDefinitions({
+                        image,
+                        port: config.app.port,
+                        metricsPort: config.app.metricsPort,
+                        healthPath: config.app.healthPath,
+                        env: { ...slotEnvironment(config, slot), ...env },
+                        secrets,
+                        logs: { logGroupName: logGroupName(config.prefix), region: config.region },
+                        slot,
+                        healthCheckStartPeriodSeconds: config.aws.healthCheckGracePeriodSeconds,
+                    }),
+                ),
             ),
             tags: awsTags(config, family, { slot }),
         },
@@ -134,3 +141,28 @@ export function createSlotService(name: string, slot: Slot, ctx: SlotContext, pa
     return { taskDefinition, service };
 }
 
+
+/**
+ * The database's part of a task definition: libpq's plain settings, and PGPASSWORD as a container
+ * secret that ECS reads from Secrets Manager at task start (`<secret ARN>:<JSON key>::`, the
+ * current version), so the password is in no task definition, plan or state.
+ */
+export interface TaskDatabaseSettings {
+    readonly env: Readonly<Record<string, string>>;
+    readonly secrets: Readonly<Record<string, string>>;
+}
+
+export function databaseSettings(database: Database | undefined): pulumi.Output<TaskDatabaseSettings> {
+    const none: TaskDatabaseSettings = { env: {}, secrets: {} };
+    if (!database) {
+        return pulumi.output(none).apply((settings): TaskDatabaseSettings => settings);
+    }
+    const { password } = database.connection;
+    if (password.kind !== "awsSecretsManager") {
+        throw new Error("on ECS the database password must come from Secrets Manager");
+    }
+    return pulumi.all([pulumi.output(libpqEnvironment(database.connection)), password.secretArn]).apply(([env, secretArn]): TaskDatabaseSettings => ({
+        env: env as Record<string, string>,
+        secrets: { [PASSWORD_ENV]: `${secretArn}:${password.jsonKey}::` },
+    }));
+}

@@ -14,6 +14,11 @@
  *    configured), a kubeconfig that execs kubelogin (see kubeconfig.ts) feeding a `k8s.Provider`;
  * 5. Envoy Gateway (the Gateway API implementation, see envoy-gateway.ts), cert-manager when TLS is
  *    configured (see cert-manager.ts), a zone-redundant StorageClass, and the Kubernetes layer.
+ * 6. multi-region (`apfa:multiRegion`, multiregion.ts): names from the deployment and region, the
+ *    node subnet's NSG admitting HTTPS from Front Door only, VNet peerings to the earlier regions,
+ *    the replica (database.ts), Front Door (frontdoor.ts: the shared part on the primary, this
+ *    region's origin and probe endpoint everywhere), the route's X-Azure-FDID check, and in the
+ *    failover region the controller (failover.ts).
  *
  * azure-native is imported by submodule: its root import costs tens of seconds.
  */
@@ -26,7 +31,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ApfaClusterBase, CLUSTER_TYPES, type AuxService, type AuxServiceSpec } from "../../contract";
-import type { AzureConfig } from "../../config";
+import type { AzureConfig, MultiRegionSettings } from "../../config";
+import { primaryStackTarget, requireField } from "../primary-stack";
 import { KubernetesApfa, type PodDrain } from "../../kubernetes";
 import { GATEWAY_NAME, TLS_SECRET_NAME } from "../../kubernetes/names";
 import { managedLabels } from "../../kubernetes/labels";
@@ -36,6 +42,10 @@ import type { AzureTargetOutputs } from "./outputs";
 import { createGatewayCertificate, installCertManager } from "./cert-manager";
 import { backendConnectionPolicySpec, installEnvoyGateway } from "./envoy-gateway";
 import { aksKubeloginKubeconfig } from "./kubeconfig";
+import { FlexibleServerDatabase, flexibleServerNames } from "./database";
+import { AzureFailoverController } from "./failover";
+import { FrontDoorEntry } from "./frontdoor";
+import { FRONT_DOOR_ID_HEADER, frontDoorLockRules, probeUrl, regionIds, regionalPrefix, writerHost } from "./multiregion";
 import { dnsServiceIp } from "./network";
 
 export { aksKubeloginKubeconfig } from "./kubeconfig";
@@ -205,15 +215,24 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
     readonly provider: k8s.Provider;
     /** APFA, its routing and the auxiliary services. */
     readonly apfa: KubernetesApfa;
+    /** APFA's Flexible Server (database.ts), when `apfa:database.enabled`. */
+    readonly postgres?: FlexibleServerDatabase;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_TYPES.azure, name, trafficWeights(args.config.release), opts);
         const { config } = args;
         const settings = config.azure;
-        const names = aksNames(config.prefix);
         const tags = azureTags(config);
         const location = settings.location;
         const parent = { parent: this };
+        // Multi-region: names from the deployment's name and the region, so every region stack can
+        // derive another's (the primary's server, the VNets to peer) without reading its state.
+        const multi = config.multiRegion;
+        const base = multi ? regionalPrefix(multi, location) : config.prefix;
+        const names = aksNames(base);
+        // What only the primary's deploy knows (the generated password, Front Door's generated ids),
+        // read from its stack's outputs in the state backend: never from the primary region itself.
+        const primaryTarget = multi && !multi.isPrimary ? primaryStackTarget(`${name}-primary-stack`, multi.primaryStack, this) : undefined;
 
         this.resourceGroup = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: names.resourceGroup, location, tags }, parent);
         const resourceGroupName = this.resourceGroup.name;
@@ -232,16 +251,49 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
                 addressPrefix: settings.nodeSubnetCidr,
                 // Nodes reach the internet through the cluster's load balancer outbound rules only.
                 defaultOutboundAccess: false,
+                // Multi-region: HTTPS reaches the nodes from Front Door's back ends only (multiregion.ts).
+                networkSecurityGroup: multi ? { id: frontDoorLock(`${name}-frontdoor-lock`, { resourceGroupName, location, nsgName: `${names.vnet}-nodes-nsg`, podCidr: settings.podCidr, tags }, this).id } : undefined,
             },
             parent,
         );
+        const client = authorization.getClientConfigOutput(parent);
+        const peerings = multi ? peerEarlierRegions(name, { multi, vnet, resourceGroupName, subscriptionId: client.subscriptionId }, this) : [];
+        // APFA's Flexible Server, privately in this VNet (database.ts); its subnet after the nodes'.
+        const primaryBase = multi ? aksNames(regionalPrefix(multi, multi.primaryRegion)) : undefined;
+        this.postgres = config.database.enabled
+            ? new FlexibleServerDatabase(
+                  `${name}-database`,
+                  {
+                      config,
+                      resourceGroupName,
+                      vnet,
+                      after: [subnet, ...peerings],
+                      tags,
+                      namingPrefix: base,
+                      multiRegion:
+                          multi && primaryBase
+                              ? {
+                                    settings: multi,
+                                    subscriptionId: client.subscriptionId,
+                                    primaryPassword: primaryTarget ? pulumi.secret(primaryTarget.apply((target) => requireField(target, "replicationCredential"))) : undefined,
+                                    primary: {
+                                        resourceGroup: primaryBase.resourceGroup,
+                                        vnet: primaryBase.vnet,
+                                        server: flexibleServerNames(regionalPrefix(multi, multi.primaryRegion)).server,
+                                    },
+                                    peerCidrs: settings.peerVnetCidrs,
+                                }
+                              : undefined,
+                  },
+                  parent,
+              )
+            : undefined;
 
         const identity = new managedidentity.UserAssignedIdentity(
             `${name}-identity`,
             { resourceGroupName, resourceName: names.identity, location, tags },
             parent,
         );
-        const client = authorization.getClientConfigOutput(parent);
         const subnetAccess = new authorization.RoleAssignment(
             `${name}-subnet-access`,
             {
@@ -431,10 +483,23 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
         // cert-manager needs the Gateway API CRDs at start-up (its Gateway API support reads them).
         const certManager = tls ? installCertManager(`${name}-cert-manager`, { provider: this.provider, dependsOn: [gateway.gatewayClass] }, this) : undefined;
 
+        // Multi-region: Front Door's shared part first (the Gateway's route checks the profile's id).
+        const frontDoor = multi && tls ? new FrontDoorEntry(`${name}-frontdoor`, { config, multiRegion: multi, originHostName: tls.domainName, tags }, parent) : undefined;
+        const frontDoorId: pulumi.Output<string> | undefined = frontDoor?.profile
+            ? frontDoor.profile.frontDoorId
+            : primaryTarget
+              ? // Front Door sends this id to every origin; it is not a credential (the NSG and the certificate check are
+                // the lock's other halves). The primary's `target` output is secret as a whole because it carries the
+                // replication credential, so the id is unwrapped explicitly.
+                pulumi.unsecret(primaryTarget.apply((target) => requireField(target, "multiRegion.frontDoorId")))
+              : undefined;
+
         this.apfa = new KubernetesApfa(
             `${name}-apfa`,
             {
                 config,
+                // Only requests Front Door forwarded for this profile reach APFA (the NSG admits all of Front Door).
+                requiredHeader: frontDoorId ? { name: FRONT_DOOR_ID_HEADER, value: frontDoorId } : undefined,
                 provider: this.provider,
                 gatewayClassName: gateway.gatewayClassName,
                 drain: AKS_DRAIN,
@@ -443,6 +508,7 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
                 tls: tls ? { hostname: tls.domainName, certificate: { kind: "secret", secretName: TLS_SECRET_NAME } } : undefined,
                 acmeHttp01Solver: tls !== undefined,
                 storageClassName: ZRS_STORAGE_CLASS,
+                database: this.postgres,
                 dependsOn: [...this.appPools, gateway.gatewayClass, storageClass],
                 // The kubelet identity must be allowed to pull before the releases' atomic window starts.
                 releaseDependsOn: acrPull ? [acrPull] : [],
@@ -476,10 +542,38 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
             );
         }
 
+        frontDoor?.connect(this.apfa.gatewayAddress);
+        const probeHost = frontDoor?.probeHost;
+        if (multi && multi.regions[1] === multi.region && this.postgres && primaryTarget && probeHost && multi.controllerImage) {
+            const primaryProbeHost = pulumi.unsecret(primaryTarget.apply((target) => requireField(target, "multiRegion.probeHost")));
+            new AzureFailoverController(
+                `${name}-failover`,
+                {
+                    image: multi.controllerImage,
+                    location,
+                    resourceGroupName,
+                    subscriptionId: client.subscriptionId,
+                    replicaServerId: this.postgres.server.id,
+                    replicaServerName: this.postgres.server.name,
+                    oidcIssuerUrl: this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? ""),
+                    primaryHealthUrl: primaryProbeHost.apply((host) => probeUrl(host, config.app.healthPath)),
+                    standbyHealthUrl: probeHost.apply((host) => probeUrl(host, config.app.healthPath)),
+                    identityName: `${names.identity.replace(/-aks-identity$/, "")}-failover`.slice(0, 128),
+                    provider: this.provider,
+                    tags,
+                    labels: {},
+                    dependsOn: [this.apfa.namespace],
+                },
+                parent,
+            );
+        }
+
         this.complete({
-            url: this.apfa.url,
+            // Multi-region: the regional Gateway admits Front Door only, so this region's URL is its probe endpoint.
+            url: probeHost ? probeHost.apply((host) => `https://${host}`) : this.apfa.url,
             slots: this.apfa.slots,
             trafficUrn: this.apfa.trafficUrn,
+            database: this.postgres,
             outputs: {
                 clusterName,
                 resourceGroupName,
@@ -489,6 +583,22 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
                 namespace: pulumi.output(this.apfa.namespaceName),
                 oidcIssuerUrl: this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? ""),
                 getCredentials: pulumi.all([resourceGroupName, clusterName]).apply(([group, cluster]) => getCredentialsCommand(group, cluster)),
+                multiRegion:
+                    multi && frontDoor && frontDoorId && probeHost
+                        ? pulumi.all([frontDoorId, probeHost, frontDoor.endpoint?.hostName]).apply(([id, probe, host]) => ({
+                              region: multi.region,
+                              topology: multi.topology,
+                              isPrimary: multi.isPrimary,
+                              frontDoorId: id,
+                              ...(host ? { frontDoorHost: host } : {}),
+                              probeHost: probe,
+                              writerHost: writerHost(multi.name),
+                          }))
+                        : pulumi.output(undefined),
+                replicationCredential:
+                    multi?.isPrimary && this.postgres && this.postgres.connection.password.kind === "value"
+                        ? pulumi.secret(this.postgres.connection.password.value)
+                        : pulumi.output(undefined),
             },
         });
     }
@@ -496,4 +606,63 @@ export class AksCluster extends ApfaClusterBase<AzureTargetOutputs> {
     runService(spec: AuxServiceSpec, parent: pulumi.Resource): AuxService {
         return this.apfa.runService(spec, parent);
     }
+}
+
+/** The node subnet's network security group of a multi-region stack (multiregion.ts has the rules). */
+function frontDoorLock(
+    name: string,
+    args: { resourceGroupName: pulumi.Input<string>; location: string; nsgName: string; podCidr: string; tags: Record<string, string> },
+    parent: pulumi.Resource,
+): network.NetworkSecurityGroup {
+    return new network.NetworkSecurityGroup(
+        name,
+        {
+            resourceGroupName: args.resourceGroupName,
+            networkSecurityGroupName: args.nsgName,
+            location: args.location,
+            // Inline rules only (no separate SecurityRule resources): mixing both makes each undo the other.
+            securityRules: frontDoorLockRules(args.podCidr).map((rule) => ({ ...rule })),
+            tags: args.tags,
+        },
+        { parent },
+    );
+}
+
+/**
+ * VNet peerings with every region listed before this one, both directions: the later region's
+ * stack owns the pair (the earlier VNet exists by then: deploy in `regions` order). The writer
+ * database may be in any region, and the app reaches it over these peerings.
+ */
+function peerEarlierRegions(
+    name: string,
+    args: { multi: MultiRegionSettings; vnet: network.VirtualNetwork; resourceGroupName: pulumi.Input<string>; subscriptionId: pulumi.Output<string> },
+    parent: pulumi.Resource,
+): network.VirtualNetworkPeering[] {
+    const { multi } = args;
+    const earlier = multi.regions.slice(0, multi.regions.indexOf(multi.region));
+    const peerings: network.VirtualNetworkPeering[] = [];
+    const common = { allowVirtualNetworkAccess: true, allowForwardedTraffic: false, allowGatewayTransit: false, useRemoteGateways: false };
+    for (const region of earlier) {
+        const remote = aksNames(regionalPrefix(multi, region));
+        const remoteVnetId = args.subscriptionId.apply((sub) => regionIds(sub, { ...remote, server: "" }).vnet);
+        peerings.push(
+            new network.VirtualNetworkPeering(
+                `${name}-peer-to-${region}`,
+                { ...common, resourceGroupName: args.resourceGroupName, virtualNetworkName: args.vnet.name, virtualNetworkPeeringName: `to-${region}`, remoteVirtualNetwork: { id: remoteVnetId } },
+                { parent },
+            ),
+            new network.VirtualNetworkPeering(
+                `${name}-peer-from-${region}`,
+                {
+                    ...common,
+                    resourceGroupName: remote.resourceGroup,
+                    virtualNetworkName: remote.vnet,
+                    virtualNetworkPeeringName: `to-${multi.region}`,
+                    remoteVirtualNetwork: { id: args.vnet.id },
+                },
+                { parent },
+            ),
+        );
+    }
+    return peerings;
 }

@@ -17,6 +17,8 @@ import { slotImage, trafficWeights } from "../../bluegreen";
 import { httpProbeCommand } from "../../health";
 import { hashBuildContext } from "./context-hash";
 import { PROXY_IMAGE } from "./images";
+import { DockerDatabase } from "./database";
+import { PASSWORD_ENV, libpqEnvironment } from "../../config/database";
 import { nginxConfig } from "./proxy";
 import type { DockerTargetOutputs } from "./outputs";
 
@@ -57,6 +59,8 @@ export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
     readonly proxy: docker.Container;
     /** APFA containers per slot. */
     readonly slotContainers: Readonly<Record<Slot, docker.Container[]>>;
+    /** PostgreSQL, when `apfa:database.enabled`. */
+    readonly postgres?: DockerDatabase;
 
     private readonly config: DockerConfig;
     /** This component's name: the prefix of every child's logical name. */
@@ -73,6 +77,14 @@ export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
             { name: config.prefix, driver: "bridge", labels: dockerLabels(config) },
             { parent: this },
         );
+
+        if (config.database.enabled) {
+            this.postgres = new DockerDatabase(
+                `${name}-database`,
+                { config, network: this.network, labels: dockerLabels(config, { "com.apfa.role": "database" }) },
+                { parent: this },
+            );
+        }
 
         const images = this.createSlotImages(name);
         const containers = {} as Record<Slot, docker.Container[]>;
@@ -93,6 +105,7 @@ export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
             url: pulumi.output(`http://localhost:${config.docker.proxyPort}`),
             slots,
             trafficUrn: this.proxy.urn,
+            database: this.postgres,
             outputs: {
                 network: this.network.name,
                 proxyContainer: this.proxy.name,
@@ -164,7 +177,7 @@ export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
                     {
                         name: `${prefix}-${slot}-${replica}`,
                         image: imageId,
-                        envs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+                        envs: this.slotEnvs(env),
                         networksAdvanced: [{ name: this.network.name, aliases: [slotAlias(slot)] }],
                         // No published ports: APFA is reached through the proxy only.
                         healthcheck: { tests: httpProbeCommand(app.port, app.healthPath), ...HEALTHCHECK_TIMING },
@@ -177,11 +190,30 @@ export class DockerCluster extends ApfaClusterBase<DockerTargetOutputs> {
                         destroyGraceSeconds: 10,
                     },
                     // Fixed container names: the old container must go before its replacement starts.
-                    { parent: this, deleteBeforeReplace: true },
+                    { parent: this, deleteBeforeReplace: true, dependsOn: this.postgres ? [this.postgres.container] : [] },
                 ),
             );
         }
         return containers;
+    }
+
+    /**
+     * A slot's environment as Docker takes it, with the database's libpq settings when there is a
+     * database. PGPASSWORD is one secret element of the list (Pulumi keeps nested secrets), so the
+     * other entries stay readable in diffs.
+     */
+    private slotEnvs(env: Readonly<Record<string, string>>): pulumi.Input<pulumi.Input<string>[]> {
+        const plain = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+        const connection = this.postgres?.connection;
+        if (!connection) {
+            return plain;
+        }
+        if (connection.password.kind !== "value") {
+            throw new pulumi.ResourceError("the dev database hands out its password as a value", this);
+        }
+        const database = Object.entries(libpqEnvironment(connection)).map(([k, v]) => pulumi.interpolate`${k}=${v}`);
+        const password = pulumi.secret(pulumi.interpolate`${PASSWORD_ENV}=${connection.password.value}`);
+        return [...plain, ...database, password];
     }
 
     private createProxy(name: string, backends: docker.Container[]): docker.Container {

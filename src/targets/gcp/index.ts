@@ -14,6 +14,10 @@
  *                  (certificate.ts), attached to the Gateway by annotation
  *   7. workload  — KubernetesApfa (chart per slot, Gateway + weighted HTTPRoute, aux services),
  *                  plus a GKE HealthCheckPolicy and GCPBackendPolicy per slot Service
+ *   8. multi-region (`apfa:multiRegion`, multiregion.ts) — the shared VPC, the Cloud SQL replica,
+ *                  fleet membership and ServiceExports (fleet.ts); on the primary the fleet features,
+ *                  the multi-cluster Gateway with the weighted route on ServiceImports and their
+ *                  policies; in the failover region the controller (failover.ts)
  *
  * @pulumi/gcp is imported only by this folder, which src/cluster.ts loads only for gcp stacks.
  */
@@ -24,6 +28,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ApfaClusterBase, CLUSTER_TYPES, type AuxService, type AuxServiceSpec } from "../../contract";
 import type { GcpConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
+import { primaryStackTarget, requireField } from "../primary-stack";
 import { KubernetesApfa, type PodDrain } from "../../kubernetes";
 import { publicControlPlaneWarning } from "../../kubernetes/warnings";
 import { trafficWeights } from "../../bluegreen";
@@ -39,6 +44,10 @@ import {
     type GkeNetwork,
     type NodeIdentity,
 } from "./infra";
+import { CloudSqlDatabase, cloudSqlNames } from "./database";
+import { GcpFailoverController } from "./failover";
+import { createConfigClusterPolicies, FleetEntry, regionProbeUrl } from "./fleet";
+import { failoverIdentityNames, regionGatewayClass, regionalPrefix } from "./multiregion";
 import { gkeContextName, gkeKubeconfig } from "./kubeconfig";
 import { gatewaySourceRanges, internalGatewayWarning } from "./network";
 
@@ -118,6 +127,8 @@ export class GkeCluster extends ApfaClusterBase<GcpTargetOutputs> {
     readonly backendPolicies: Readonly<Record<Slot, k8s.apiextensions.CustomResource>>;
     /** The Gateway's Google-managed certificate and its map (TLS stacks only). */
     readonly certificate?: GatewayCertificate;
+    /** APFA's Cloud SQL instance (database.ts), when `apfa:database.enabled`. */
+    readonly postgres?: CloudSqlDatabase;
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super(CLUSTER_TYPES.gcp, name, trafficWeights(args.config.release), opts);
@@ -129,6 +140,35 @@ export class GkeCluster extends ApfaClusterBase<GcpTargetOutputs> {
         }
 
         this.network = createNetwork(name, config, this);
+        const multi = config.multiRegion;
+        // What only the primary's deploy knows (the generated password, the write endpoint, the
+        // global URL), read from its stack's outputs in the state backend, never from its region.
+        const primaryTarget = multi && !multi.isPrimary ? primaryStackTarget(`${name}-primary-stack`, multi.primaryStack, this) : undefined;
+        // APFA's Cloud SQL instance, on a private IP peered into this VPC (database.ts).
+        this.postgres = config.database.enabled
+            ? new CloudSqlDatabase(
+                  `${name}-database`,
+                  {
+                      config,
+                      network: this.network.network,
+                      ...(multi
+                          ? {
+                                namingPrefix: regionalPrefix(multi, region),
+                                multiRegion: {
+                                    settings: multi,
+                                    primary: cloudSqlNames(regionalPrefix(multi, multi.primaryRegion)),
+                                    drReplica: cloudSqlNames(regionalPrefix(multi, multi.regions[1])).instance,
+                                    fromPrimary: primaryTarget?.apply((target) => ({
+                                        password: requireField(target, "replicationCredential"),
+                                        writeEndpoint: requireField(target, "multiRegion.writeEndpoint"),
+                                    })),
+                                },
+                            }
+                          : {}),
+                  },
+                  { parent: this },
+              )
+            : undefined;
         this.nodeIdentity = createNodeServiceAccount(name, config, this);
         this.cluster = createCluster(name, config, this.network, this.nodeIdentity, this);
         this.nodePool = createNodePool(name, config, this.cluster, this.nodeIdentity, this);
@@ -159,23 +199,35 @@ export class GkeCluster extends ApfaClusterBase<GcpTargetOutputs> {
         const tls = config.gcp.tls;
         this.certificate = tls ? createGatewayCertificate(`${name}-tls`, config, tls.domainName, this) : undefined;
 
+        // Multi-region: the fleet membership, and on the primary the fleet features (fleet.ts).
+        const fleet = multi ? new FleetEntry(`${name}-fleet`, { config, multiRegion: multi, cluster: this.cluster, labels: { ...POLICY_LABELS } }, { parent: this }) : undefined;
+        // Multi-region: the primary's Gateway is the multi-cluster one (its weighted route's backends
+        // are the slots' ServiceImports, spanning every region); the others' are internal (multiregion.ts).
+        const gatewayClassName = multi ? regionGatewayClass(multi) : config.gcp.gatewayClass;
+        const peerRanges = multi
+            ? [...new Set([...gatewaySourceRanges("gke-l7-global-external-managed", config.gcp.proxyOnlyCidr), ...(multi.isPrimary ? [] : gatewaySourceRanges("gke-l7-rilb", config.gcp.proxyOnlyCidr))])]
+            : gatewaySourceRanges(config.gcp.gatewayClass, config.gcp.proxyOnlyCidr);
         this.kubernetes = new KubernetesApfa(
             `${name}-apfa`,
             {
                 config,
                 provider: this.provider,
-                gatewayClassName: config.gcp.gatewayClass,
+                gatewayClassName,
+                backendKind: multi?.isPrimary ? "ServiceImport" : undefined,
                 drain: gkeDrain(config.gcp),
                 chartValues: gkeChartValues(),
                 tls: tls ? { hostname: tls.domainName, certificate: { kind: "gatewayAnnotation" } } : undefined,
                 gatewayAnnotations: this.certificate ? certmapAnnotations(this.certificate.mapName) : undefined,
                 // The load balancer is built with the map: its entry (and so the certificate) first.
-                gatewayDependsOn: this.certificate ? [this.certificate.mapEntry] : undefined,
+                // The multi-cluster GatewayClass appears once the fleet's ingress feature is on.
+                gatewayDependsOn: [...(this.certificate ? [this.certificate.mapEntry] : []), ...(fleet?.features ?? [])],
                 // Public images (Prometheus, Grafana) come through Cloud NAT; regional Gateway
                 // classes cannot be programmed before their proxy-only subnet exists.
                 dependsOn: [this.network.nat, ...(this.network.proxyOnlySubnet ? [this.network.proxyOnlySubnet] : [])],
                 // APFA's port admits only the load balancer and Prometheus (Dataplane V2 enforces it).
-                gatewayPeers: gatewaySourceRanges(config.gcp.gatewayClass, config.gcp.proxyOnlyCidr).map((cidr) => ({ ipBlock: { cidr } })),
+                // With a multi-cluster Gateway, Google's front ends reach the pods of every region.
+                gatewayPeers: peerRanges.map((cidr) => ({ ipBlock: { cidr } })),
+                database: this.postgres,
             },
             { parent: this },
         );
@@ -206,21 +258,78 @@ export class GkeCluster extends ApfaClusterBase<GcpTargetOutputs> {
         this.healthCheckPolicies = healthChecks;
         this.backendPolicies = backends;
 
+        // Multi-region: fleet membership and exports (every region), the config cluster's policies
+        // and probe route (primary), the failover controller (failover region): fleet.ts, failover.ts.
+        let globalUrl: pulumi.Output<string> = this.kubernetes.url;
+        let membership: pulumi.Output<string> | undefined;
+        if (multi && fleet) {
+            const labels = { ...POLICY_LABELS };
+            const slotsReady = [this.kubernetes.namespace, ...SLOTS.map((slot) => this.kubernetes.releases[slot])];
+            fleet.exportRegion({ provider: this.provider, namespace: this.kubernetes.namespaceName, dependsOn: slotsReady });
+            membership = fleet.membership.id;
+            if (multi.isPrimary) {
+                createConfigClusterPolicies(
+                    `${name}-fleet`,
+                    { config, multiRegion: multi, namespace: this.kubernetes.namespaceName, provider: this.provider, dependsOn: [...slotsReady, ...fleet.features, this.kubernetes.gateway], labels, tls: tls !== undefined },
+                    this,
+                );
+            } else if (primaryTarget) {
+                globalUrl = pulumi.unsecret(primaryTarget.apply((target) => requireField(target, "multiRegion.globalUrl")));
+            }
+            if (multi.regions[1] === multi.region && multi.controllerImage && this.postgres) {
+                const identity = failoverIdentityNames(multi);
+                new GcpFailoverController(
+                    `${name}-failover`,
+                    {
+                        image: multi.controllerImage,
+                        project,
+                        replicaInstance: cloudSqlNames(regionalPrefix(multi, region)).instance,
+                        accountId: identity.accountId,
+                        roleId: identity.roleId,
+                        primaryHealthUrl: globalUrl.apply((url) => regionProbeUrl(url, multi.primaryRegion, config.app.healthPath)),
+                        standbyHealthUrl: globalUrl.apply((url) => regionProbeUrl(url, region, config.app.healthPath)),
+                        provider: this.provider,
+                        labels: {},
+                        dependsOn: [this.postgres],
+                    },
+                    { parent: this },
+                );
+            }
+        }
+
         this.complete({
-            url: this.kubernetes.url,
+            // Multi-region: users reach APFA through the multi-cluster Gateway (the primary's); the
+            // other regions' own Gateways are internal.
+            url: multi ? globalUrl : this.kubernetes.url,
             slots: this.kubernetes.slots,
             trafficUrn: this.kubernetes.trafficUrn,
+            database: this.postgres,
             outputs: {
                 clusterName: this.cluster.name,
                 location: this.cluster.location,
                 kubeconfig: this.kubeconfig,
-                gatewayClass: pulumi.output(config.gcp.gatewayClass),
+                gatewayClass: pulumi.output(gatewayClassName),
                 gatewayAddress: this.kubernetes.gatewayAddress,
                 certificateDnsRecord: this.certificate ? this.certificate.dnsRecord : pulumi.output(undefined),
                 namespace: pulumi.output(this.kubernetes.namespaceName),
                 nodePool: this.nodePool.name,
                 nodeServiceAccount: this.nodeIdentity.serviceAccount.email,
                 getCredentials: this.cluster.name.apply((clusterName) => getCredentialsCommand(project, region, clusterName)),
+                multiRegion:
+                    multi && membership && this.postgres?.writeEndpoint
+                        ? pulumi.all([globalUrl, this.postgres.writeEndpoint, membership]).apply(([url, writeEndpoint, member]) => ({
+                              region,
+                              topology: multi.topology,
+                              isPrimary: multi.isPrimary,
+                              globalUrl: url,
+                              writeEndpoint,
+                              membership: member,
+                          }))
+                        : pulumi.output(undefined),
+                replicationCredential:
+                    multi?.isPrimary && this.postgres && this.postgres.connection.password.kind === "value"
+                        ? pulumi.secret(this.postgres.connection.password.value)
+                        : pulumi.output(undefined),
             },
         });
     }
@@ -230,3 +339,4 @@ export class GkeCluster extends ApfaClusterBase<GcpTargetOutputs> {
         return this.kubernetes.runService(spec, parent);
     }
 }
+

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { GcpConfig } from "../../config";
 import { gcpLabels, identityLabels } from "./labels";
 import { gcpName, NAME_LIMITS } from "./names";
+import { sharedVpcName } from "./multiregion";
 import { needsProxyOnlySubnet } from "./network";
 
 /** Names of the subnet's secondary ranges (VPC-native Pods and Services). */
@@ -40,8 +41,14 @@ export function workloadPool(project: string): string {
     return `${project}.svc.id.goog`;
 }
 
+/** A VPC as the stack uses it: created here, or (multi-region, not the primary) the deployment's shared one by name. */
+export interface NetworkRef {
+    readonly id: pulumi.Output<string>;
+    readonly name: pulumi.Output<string>;
+}
+
 export interface GkeNetwork {
-    readonly network: gcp.compute.Network;
+    readonly network: NetworkRef;
     readonly subnet: gcp.compute.Subnetwork;
     /** Only for the regional Gateway classes. */
     readonly proxyOnlySubnet?: gcp.compute.Subnetwork;
@@ -60,17 +67,24 @@ export function createNetwork(name: string, config: GcpConfig, parent: pulumi.Re
     const { project, region } = config.gcp;
     const opts: pulumi.CustomResourceOptions = { parent };
 
-    const network = new gcp.compute.Network(
-        `${name}-vpc`,
-        {
-            project,
-            name: gcpName(config.prefix, "", NAME_LIMITS.network),
-            description: `APFA ${config.stack}: GKE nodes, Pods and Services`,
-            autoCreateSubnetworks: false,
-            routingMode: "REGIONAL",
-        },
-        opts,
-    );
+    // Multi-region: one VPC for every region (multiregion.ts), created by the primary; the other
+    // regions add their subnet, router and NAT to it by name (deploy the primary first).
+    const multi = config.multiRegion;
+    const sharedVpc = multi ? sharedVpcName(multi.name) : undefined;
+    const network: NetworkRef =
+        multi && !multi.isPrimary && sharedVpc
+            ? { id: pulumi.output(`projects/${project}/global/networks/${sharedVpc}`), name: pulumi.output(sharedVpc) }
+            : new gcp.compute.Network(
+                  `${name}-vpc`,
+                  {
+                      project,
+                      name: sharedVpc ?? gcpName(config.prefix, "", NAME_LIMITS.network),
+                      description: multi ? `APFA ${multi.name}: every region's GKE nodes, Pods and Services` : `APFA ${config.stack}: GKE nodes, Pods and Services`,
+                      autoCreateSubnetworks: false,
+                      routingMode: "REGIONAL",
+                  },
+                  opts,
+              );
 
     const subnet = new gcp.compute.Subnetwork(
         `${name}-nodes`,
@@ -90,7 +104,7 @@ export function createNetwork(name: string, config: GcpConfig, parent: pulumi.Re
         opts,
     );
 
-    const proxyOnlySubnet = needsProxyOnlySubnet(config.gcp.gatewayClass)
+    const proxyOnlySubnet = (multi ? !multi.isPrimary : needsProxyOnlySubnet(config.gcp.gatewayClass))
         ? new gcp.compute.Subnetwork(
               `${name}-proxy-only`,
               {

@@ -17,4 +17,18 @@ export interface GcpTargetOutputs {
     readonly nodeServiceAccount: string;
     /** The `gcloud container clusters get-credentials` command for this cluster. */
     readonly getCredentials: string;
+    /** Multi-region stacks (`apfa:multiRegion`): this region's place in the deployment. */
+    readonly multiRegion?: {
+        readonly region: string;
+        readonly topology: string;
+        readonly isPrimary: boolean;
+        /** The multi-cluster Gateway's URL (the users' entry; the config cluster's Gateway). */
+        readonly globalUrl: string;
+        /** The database's DNS write endpoint (advanced DR), which follows a failover. */
+        readonly writeEndpoint: string;
+        /** This cluster's fleet membership. */
+        readonly membership: string;
+    };
+    /** Primary region of a multi-region deployment: the database password its replicas share (secret; read by StackReference). */
+    readonly replicationCredential?: string;
 }
