@@ -6,7 +6,6 @@
 import * as assert from "node:assert/strict";
 
 import { ProgramError, SynthError, mayLeaveWorkInFlight } from "../scripts/synth/run";
-import { listStacks } from "../scripts/synth/stack-config";
 import { coldSynthAsync, warm, warmSynth, type SynthResult } from "./helpers/synth";
 
 /** A request both ways: the worker's answer must equal a new process's. */
@@ -17,8 +16,14 @@ interface Case {
     readonly preview?: boolean;
 }
 const BAD_CONFIG = { "apfa:release": { active: "purple" } };
+/**
+ * The worker's sameness with a new process is a property of the synth machinery, not of a stack's
+ * content: every target once, single-region and a region stack (stack references, the multi-region
+ * modules), rather than every stack file (which the synth tests of each target cover).
+ */
+const STACKS = ["dev", "prod-aws", "prod-azure", "prod-gcp", "prod-aws-usw2", "prod-azure-northeurope", "prod-gcp-europe-west4"];
 const cases: Case[] = [
-    ...listStacks().map((stack) => ({ name: stack, stack })),
+    ...STACKS.map((stack) => ({ name: stack, stack })),
     { name: "prod-aws preview", stack: "prod-aws", preview: true },
     { name: "dev with a bad config", stack: "dev", overrides: BAD_CONFIG },
 ];
@@ -82,7 +87,7 @@ describe("the warm synth worker", function () {
     });
 
     it("lists only the SDKs this synth's program loaded, not those earlier synths left in the worker", () => {
-        for (const stack of listStacks()) {
+        for (const stack of STACKS) {
             warmSynth(stack);
         }
         const dev = warmSynth("dev").plan;
