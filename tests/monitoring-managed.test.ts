@@ -27,14 +27,14 @@ interface ContainerDef {
     environment?: { name: string; value: string }[];
 }
 
-function containerDefs(plan: Plan, service: string): ContainerDef[] {
-    const td = find(plan, "aws:ecs/taskDefinition:TaskDefinition", `${PREFIX}-${service}-task`);
+function containerDefs(plan: Plan, service: string, prefix = PREFIX): ContainerDef[] {
+    const td = find(plan, "aws:ecs/taskDefinition:TaskDefinition", `${prefix}-${service}-task`);
     return JSON.parse(String(td.inputs.containerDefinitions)) as ContainerDef[];
 }
 
 /** Every file the service's init container writes (decoded as the container decodes them). */
-function deliveredFiles(plan: Plan, service: string): string[] {
-    return containerDefs(plan, service)
+function deliveredFiles(plan: Plan, service: string, prefix = PREFIX): string[] {
+    return containerDefs(plan, service, prefix)
         .flatMap((c) => c.environment ?? [])
         .filter((e) => e.name.startsWith("APFA_FILE_"))
         .map((e) => decodeFileContent(e.value));
@@ -129,6 +129,35 @@ describe("managed Prometheus (remote write)", () => {
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
+        });
+    });
+
+    describe("one workspace for a deployment's regions (managedPrometheusWorkspace)", () => {
+        const shared = { region: "us-east-1", id: "ws-12345678-abcd-1234-abcd-123456789012" };
+        const sharedIn = (stack: string): Record<string, unknown> => {
+            const monitoring = (readSampleStack(stack)["apfa:monitoring"] ?? {}) as Record<string, unknown>;
+            return { "apfa:monitoring": { ...monitoring, managedPrometheus: true, managedPrometheusWorkspace: shared } };
+        };
+
+        it("a standby region writes to the primary region's workspace: no workspace of its own, SigV4 for us-east-1, the grant names that ARN", () => {
+            const plan = synthStack("prod-aws-usw2", sharedIn("prod-aws-usw2"));
+            assert.deepEqual(ofType(plan, "aws:amp/workspace:Workspace"), []);
+            const endpoint = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-12345678-abcd-1234-abcd-123456789012";
+            const config = parse(deliveredFiles(plan, "prometheus", "apfa-prod-aws-usw2").find((f) => f.includes("scrape_configs")) ?? "") as { remote_write: { url: string; sigv4: unknown }[] };
+            assert.deepEqual(config.remote_write.map((w) => [w.url, w.sigv4]), [[`${endpoint}/api/v1/remote_write`, { region: "us-east-1" }]]);
+            const write = find(plan, "aws:iam/rolePolicy:RolePolicy", "apfa-prod-aws-usw2-prometheus-task-metrics-write");
+            assert.deepEqual((JSON.parse(String(write.inputs.policy)) as { Statement: { Resource: string[] }[] }).Statement[0].Resource, [
+                "arn:aws:aps:us-east-1:123456789012:workspace/ws-12345678-abcd-1234-abcd-123456789012",
+            ]);
+        });
+
+        it("is a config error without managedPrometheus, and names a bad id", () => {
+            assert.deepEqual(problems({ ...readSampleStack("prod-aws"), "apfa:monitoring": { managedPrometheusWorkspace: shared } }), [
+                "apfa:monitoring.managedPrometheusWorkspace: only used with apfa:monitoring.managedPrometheus: true; set it or remove the workspace",
+            ]);
+            assert.deepEqual(problems({ ...readSampleStack("prod-aws"), "apfa:monitoring": { managedPrometheus: true, managedPrometheusWorkspace: { region: "us-east-1", id: "12345" } } }), [
+                "apfa:monitoring.managedPrometheusWorkspace.id: expected an AMP workspace id such as ws-12345678-abcd-1234-abcd-123456789012",
+            ]);
         });
     });
 

@@ -83,6 +83,20 @@ export const monitoringSchema = z.strictObject({
      * persistent volume that outlives its pod. @default false
      */
     managedPrometheus: flag.default(false),
+    /**
+     * With `managedPrometheus`: write to this existing AMP workspace instead of creating one — e.g.
+     * the primary region's, so one workspace (and each region's Grafana reading it) shows every
+     * region's metrics (series carry their stack in `stack`). `pulumi stack output target` of the
+     * stack that created it does not print it: take the id and region from the AMP console or
+     * `aws amp list-workspaces`. That region's outage then hides the history, not the alerts (each
+     * region keeps its own Prometheus and Alertmanager). Unset: the stack creates its own workspace.
+     */
+    managedPrometheusWorkspace: z
+        .strictObject({
+            region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "expected an AWS region such as us-east-1"),
+            id: z.string().regex(/^ws-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "expected an AMP workspace id such as ws-12345678-abcd-1234-abcd-123456789012"),
+        })
+        .optional(),
 });
 
 export type AppSettings = z.output<typeof appSchema>;

@@ -110,6 +110,9 @@ const commonStackRules = (cloud: Cloud): StackRule => ({ own }) => {
 /** `apfa:monitoring.managedPrometheus` needs monitoring and a target that has a managed store. */
 const managedPrometheusRules = (cloud: Cloud): StackRule => ({ own }) => {
     const monitoring = valid(monitoringSchema, own.monitoring ?? {});
+    if (monitoring?.managedPrometheusWorkspace && !monitoring.managedPrometheus) {
+        return [`${NAMESPACE}:monitoring.managedPrometheusWorkspace: only used with ${NAMESPACE}:monitoring.managedPrometheus: true; set it or remove the workspace`];
+    }
     if (!monitoring?.managedPrometheus) {
         return [];
     }

@@ -51,6 +51,21 @@ export interface MetricsWorkspace {
     readonly store: ManagedMetricsStore;
 }
 
+/**
+ * An existing workspace (`apfa:monitoring.managedPrometheusWorkspace`), possibly in another region:
+ * requests are signed for the workspace's region, and the grants name its ARN.
+ */
+export function existingMetricsWorkspace(
+    workspace: { readonly region: string; readonly id: string },
+    location: pulumi.Output<{ partition: string; accountId: string }>,
+): { readonly arn: pulumi.Output<string>; readonly store: ManagedMetricsStore } {
+    const urls = ampUrls(`https://aps-workspaces.${workspace.region}.amazonaws.com/workspaces/${workspace.id}/`);
+    return {
+        arn: location.apply((where) => `arn:${where.partition}:aps:${workspace.region}:${where.accountId}:workspace/${workspace.id}`),
+        store: { remoteWriteUrl: pulumi.output(urls.remoteWriteUrl), queryUrl: pulumi.output(urls.queryUrl), auth: { kind: "sigv4", region: workspace.region } },
+    };
+}
+
 /** The stack's workspace; protected in production (its history is the point of it). */
 export function createMetricsWorkspace(name: string, config: AwsConfig, parent: pulumi.Resource): MetricsWorkspace {
     const workspace = new aws.amp.Workspace(

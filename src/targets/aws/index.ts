@@ -15,7 +15,7 @@ import type { AwsConfig, Slot } from "../../config";
 import { SLOTS } from "../../config";
 import { slotImage, trafficWeights } from "../../bluegreen";
 import { createAccessLogs, type AccessLogs } from "./accessLogs";
-import { createMetricsWorkspace } from "./amp";
+import { createMetricsWorkspace, existingMetricsWorkspace } from "./amp";
 import { AuxServices } from "./aux";
 import { AuroraDatabase, globalDatabaseNames, type GlobalMembership } from "./database";
 import { createRegionalEntry } from "./dns";
@@ -145,7 +145,17 @@ export class EcsCluster extends ApfaClusterBase<AwsTargetOutputs> {
         this.scaling = scaling;
 
         // History that outlives the Prometheus task: an AMP workspace (apfa:monitoring.managedPrometheus).
-        const metrics = config.monitoring.enabled && config.monitoring.managedPrometheus ? createMetricsWorkspace(name, config, this) : undefined;
+        // Its own, or an existing one shared by a deployment's regions (apfa:monitoring.managedPrometheusWorkspace).
+        let metrics: { readonly arn: pulumi.Output<string>; readonly store: ManagedMetricsStore } | undefined;
+        if (config.monitoring.enabled && config.monitoring.managedPrometheus) {
+            const existing = config.monitoring.managedPrometheusWorkspace;
+            if (existing) {
+                metrics = existingMetricsWorkspace(existing, location);
+            } else {
+                const created = createMetricsWorkspace(name, config, this);
+                metrics = { arn: created.workspace.arn, store: created.store };
+            }
+        }
         this.metricsStore = metrics?.store;
 
         this.aux = new AuxServices({
@@ -158,7 +168,7 @@ export class EcsCluster extends ApfaClusterBase<AwsTargetOutputs> {
             location,
             loadBalancer: this.loadBalancer,
             groups: this.securityGroups,
-            metricsWorkspaceArn: metrics?.workspace.arn,
+            metricsWorkspaceArn: metrics?.arn,
         });
 
         const { alb, targetGroups, trafficRule, scheme } = this.loadBalancer;
