@@ -24,6 +24,7 @@ import * as path from "node:path";
 
 import { Client } from "pg";
 
+import { findTool } from "../../../scripts/tool-path";
 import { FileControlStore } from "../control-store";
 import { parseStatsCsv, renderHaproxyConfig, type EntryServer } from "./haproxy";
 import { WriteLoad, type WriteRecord } from "./load";
@@ -135,20 +136,6 @@ export class MissingPrerequisite extends Error {
         super(message);
         this.name = "MissingPrerequisite";
     }
-}
-
-/** Absolute path of a tool: the project's .tools/bin first, then PATH. */
-export function findTool(name: string): string | undefined {
-    for (const dir of [path.join(PROJECT_ROOT, ".tools", "bin"), ...(process.env.PATH ?? "").split(path.delimiter)]) {
-        const candidate = path.join(dir, name);
-        try {
-            fs.accessSync(candidate, fs.constants.X_OK);
-            return candidate;
-        } catch {
-            // keep looking
-        }
-    }
-    return undefined;
 }
 
 /** What the rehearsal needs on this machine; throws MissingPrerequisite naming everything missing. */
