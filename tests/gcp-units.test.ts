@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
 import { parse } from "yaml";
 
-import { ConfigError, parseConfig } from "../src/config";
+import { parseConfig } from "../src/config";
 import { backendPolicy, healthCheckPolicy } from "../src/targets/gcp/gke-policies";
 import { gcpBackendPolicySchema, healthCheckPolicySchema } from "./fixtures/gcp/gke-policy-schemas";
 import { GKE_AUTH_EXEC_API_VERSION, GKE_AUTH_PLUGIN, gkeContextName, gkeKubeconfig } from "../src/targets/gcp/kubeconfig";
@@ -15,6 +15,7 @@ import { gcpName } from "../src/targets/gcp/names";
 import { GKE_GATEWAY_CLASSES, isExternalGatewayClass, isGlobalGatewayClass, needsProxyOnlySubnet, overlappingRanges } from "../src/targets/gcp/network";
 import { NODE_SERVICE_ACCOUNT_ROLES } from "../src/targets/gcp/infra";
 import { certificateNames, certmapAnnotations } from "../src/targets/gcp/certificate";
+import { configProblems } from "./helpers/config";
 
 /** GCP's label rules (keys and values), from the Resource Manager documentation. */
 const GCP_LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -26,17 +27,7 @@ const gcpBase = {
     "apfa:release": { blue: { image: "europe-west1-docker.pkg.dev/apfa-test/apfa/apfa:1.0.0" } },
 };
 
-function problems(values: Record<string, unknown>): string[] {
-    try {
-        parseConfig({ values, project: "apfa", stack: "prod-gcp" });
-        return [];
-    } catch (err) {
-        if (err instanceof ConfigError) {
-            return [...err.problems];
-        }
-        throw err;
-    }
-}
+const problems = (values: Record<string, unknown>): string[] => configProblems(values, "prod-gcp");
 
 describe("gcp target: pure helpers", () => {
     describe("labels follow GCP's label rules whatever the stack's tags are", () => {

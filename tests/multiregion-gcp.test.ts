@@ -9,9 +9,9 @@
  */
 import { strict as assert } from "node:assert";
 
-import { ConfigError, parseConfig } from "../src/config";
 import { regionProbeUrl } from "../src/targets/gcp/fleet";
-import { changedResources, find, ofType, readSampleStack, readStackFile, synthStack, type Plan, type PlannedResource } from "./helpers/synth";
+import { changedResources, named, ofType, readStackFile, synthStack, valueAt, type Plan } from "./helpers/synth";
+import { sampleStackProblems } from "./helpers/config";
 
 const PRIMARY = "prod-gcp-europe-west1";
 const SECOND = "prod-gcp-europe-west4";
@@ -36,20 +36,9 @@ const T = {
 const MEMBERSHIP = "projects/apfa-prod/locations/europe-west1/memberships/apfa-prod-gcp-europe-west1";
 
 type Obj = Record<string, unknown>;
-const at = (value: unknown, ...keys: (string | number)[]): unknown => keys.reduce<unknown>((v, k) => (v as Obj | undefined)?.[k as string], value);
-const named = (plan: Plan, type: string, suffix: string): PlannedResource => find(plan, type, `apfa-${plan.stack}-${suffix}`);
+const at = valueAt;
 
-function problems(stack: string, overrides: Obj): readonly string[] {
-    try {
-        parseConfig({ values: { ...readSampleStack(stack), ...overrides }, project: "apfa", stack });
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            return error.problems;
-        }
-        throw error;
-    }
-    return [];
-}
+const problems = sampleStackProblems;
 
 describe("multi-region on GCP (multi-cluster Gateway, Cloud SQL DR replica, failover controller)", function () {
     this.timeout(120_000);

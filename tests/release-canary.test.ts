@@ -7,11 +7,12 @@
  */
 import * as assert from "node:assert/strict";
 
-import { ConfigError, parseConfig, parseRolloutSettings } from "../src/config";
+import { parseConfig, parseRolloutSettings } from "../src/config";
 import { analyse, stepTrafficOutlook, widenedWindowSeconds } from "../tools/release/analysis";
 import { EXIT } from "../tools/release/machine";
 import { rolloutSteps } from "../tools/release/state";
 import { NEW_IMAGE, TRAFFIC_URN, releaseScenario, type StackOp } from "./fixtures/release/fakes";
+import { problemsOf } from "./helpers/config";
 
 const MIN = 60_000;
 const CANARY = { strategy: "canary" };
@@ -24,17 +25,7 @@ const REFERENCE_RPS = 10;
 type UpOp = Extract<StackOp, { kind: "up" }>;
 const ups = (ops: readonly StackOp[]) => ops.filter((op): op is UpOp => op.kind === "up");
 
-function problems(run: () => unknown): string[] {
-    try {
-        run();
-        return [];
-    } catch (err) {
-        if (err instanceof ConfigError) {
-            return [...err.problems];
-        }
-        throw err;
-    }
-}
+const problems = problemsOf;
 
 describe("canary releases and the gate at low traffic", () => {
     describe("apfa:rollout.strategy", () => {

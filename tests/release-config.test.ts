@@ -6,20 +6,11 @@
 import * as assert from "node:assert/strict";
 
 import { listStacks, readSampleStack } from "../scripts/synth/stack-config";
-import { ConfigError, parseConfig, parseReleaseState, parseRolloutSettings } from "../src/config";
+import { parseConfig, parseReleaseState, parseRolloutSettings } from "../src/config";
 import { rolloutSteps } from "../tools/release/state";
+import { problemsOf } from "./helpers/config";
 
-function problems(run: () => unknown): string[] {
-    try {
-        run();
-        return [];
-    } catch (err) {
-        if (err instanceof ConfigError) {
-            return [...err.problems];
-        }
-        throw err;
-    }
-}
+const problems = problemsOf;
 
 const docker = (extra: Record<string, unknown>) => () => parseConfig({ values: { "apfa:cloud": "docker", ...extra }, project: "apfa", stack: "t" });
 

@@ -163,6 +163,16 @@ export function find(plan: Plan, type: string, name: string): PlannedResource {
  * Resources whose inputs differ between two plans (plus ones added or removed): the blast radius
  * of a config change.
  */
+/** The value at a path of keys and indexes in a plan's (or any) nested object, or undefined. */
+export function valueAt(value: unknown, ...keys: (string | number)[]): unknown {
+    return keys.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k as string], value);
+}
+
+/** The resource of `type` named `apfa-<stack>-<suffix>`, the program's logical-name scheme. */
+export function named(plan: Plan, type: string, suffix: string): PlannedResource {
+    return find(plan, type, `apfa-${plan.stack}-${suffix}`);
+}
+
 /**
  * The component types above `resource`, nearest first, from its `parent` links. (The engine puts
  * the whole chain in a URN; the mock monitor's URNs carry only the immediate parent's type, so
